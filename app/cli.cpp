@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "app/commands.h"
 #include "parser/feed_json.h"
 #include "parser/feed_parser.h"
 
@@ -17,6 +18,7 @@ constexpr const char* kUsage =
     "usage: feedpipe run --config FILE\n"
     "       feedpipe validate --config FILE\n"
     "       feedpipe parse [--json] [--base-url URL] [--content-type TYPE] FILE|URL\n"
+    "       feedpipe extract [--text|--json] [--url URL] FILE|URL\n"
     "       feedpipe --version\n";
 
 bool read_file(const std::string& path, std::string* out) {
@@ -27,6 +29,8 @@ bool read_file(const std::string& path, std::string* out) {
   *out = ss.str();
   return true;
 }
+
+}  // namespace
 
 int cmd_parse(const std::vector<std::string>& args) {
   DocumentInfo info;
@@ -61,8 +65,6 @@ int cmd_parse(const std::vector<std::string>& args) {
   return 0;
 }
 
-}  // namespace
-
 int run_cli(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
@@ -76,6 +78,7 @@ int run_cli(int argc, char** argv) {
     return 0;
   }
   if (cmd == "parse") return cmd_parse(rest);
+  if (cmd == "extract") return cmd_extract(rest);
   std::cerr << "feedpipe: unknown command " << cmd << "\n" << kUsage;
   return 2;
 }
