@@ -359,3 +359,17 @@ TEST(ConfigLoader, EmptyOrNonMappingDocument) {
 
 }  // namespace
 }  // namespace feedpipe
+
+namespace feedpipe {
+namespace {
+
+TEST(ConfigExamples, ShippedExamplesValidate) {
+  for (const char* name : {"examples/feedpipe.yaml", "examples/feedpipe-opml.yaml"}) {
+    auto load = load_config_file(std::string(FEEDPIPE_SOURCE_DIR) + "/" + name);
+    EXPECT_TRUE(load.ok()) << name << ":\n" << all_problems(load);
+    EXPECT_FALSE(load.config.feeds.empty()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace feedpipe
