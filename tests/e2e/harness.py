@@ -1,6 +1,12 @@
 """Shared pieces of the end-to-end tests: arguments, the daemon as a subprocess, readiness,
 Prometheus scraping, reading a topic the way a downstream consumer does, and bounded waits
-that say what they expected and what they saw."""
+that say what they expected and what they saw.
+
+Run one test by hand (a broker first: KAFKA_PORT=29192 scripts/kafka-local start):
+  KAFKA_BOOTSTRAP=127.0.0.1:29192 tests/e2e/pipeline_test.py \
+      --feedpipe build/feedpipe --source-dir .  [--seed N] [--keep]
+or all of them: KAFKA_BOOTSTRAP=... ctest --test-dir build -L e2e --output-on-failure
+"""
 
 import argparse
 import json
