@@ -10,7 +10,7 @@
 namespace feedpipe::parser::html {
 
 // Nodes the caller has removed (by index); an empty vector removes nothing.
-using RemovedMask = std::vector<bool>;
+using RemovedMask = std::vector<char>;
 
 // Appends the allow-listed HTML of the subtree rooted at `root` (the root element itself is
 // left out when `include_root` is false) to `out`. URLs resolve against `base_url`.
