@@ -843,7 +843,7 @@ Attempt Extractor::run(unsigned flags) {
   for (Index r : attempt.roots) {
     std::size_t before = attempt.text.size();
     if (before > 0) attempt.text += "\n\n";
-    write_text(doc_, r, true, dead, attempt.text);
+    write_text(doc_, r, true, dead, attempt.text, /*keep_nbsp=*/true);
     if (attempt.text.size() == before + (before > 0 ? 2 : 0)) attempt.text.resize(before);
   }
   attempt.length = measure(attempt.text).length;

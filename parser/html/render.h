@@ -18,8 +18,9 @@ void write_sanitized(const Document& doc, std::uint32_t root, bool include_root,
                      std::string_view base_url, const RemovedMask& removed, std::string& out);
 
 // Appends the visible text of the subtree rooted at `root` to `out` (see html_to_text).
+// `keep_nbsp`: no-break spaces between words stay as they are instead of becoming spaces.
 void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
-                const RemovedMask& removed, std::string& out);
+                const RemovedMask& removed, std::string& out, bool keep_nbsp = false);
 
 // CSS declarations feedparser's sanitiser keeps (empty when none survive).
 std::string sanitize_style(std::string_view style);

@@ -9,8 +9,8 @@ namespace {
 // when more text follows, so output never starts or ends with whitespace.
 class TextWriter {
  public:
-  TextWriter(std::string& out, bool paragraphs)
-      : out_(out), paragraphs_(paragraphs), start_(out.size()) {}
+  TextWriter(std::string& out, bool paragraphs, bool keep_nbsp)
+      : out_(out), paragraphs_(paragraphs), keep_nbsp_(keep_nbsp), start_(out.size()) {}
 
   void text(std::string_view s) {
     std::size_t i = 0;
@@ -52,14 +52,24 @@ class TextWriter {
   void space() { space_ = true; }
 
  private:
-  static std::size_t whitespace_at(std::string_view s, std::size_t i) {
+  std::size_t whitespace_at(std::string_view s, std::size_t i) const {
     char c = s[i];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') return 1;
-    if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;  // no-break space
+    if (!keep_nbsp_ && c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
     return 0;
   }
 
   void word(std::string_view w) {
+    if (keep_nbsp_) {
+      bool only_nbsp = w.size() % 2 == 0;
+      for (std::size_t k = 0; only_nbsp && k < w.size(); k += 2) {
+        only_nbsp = w[k] == '\xC2' && w[k + 1] == '\xA0';
+      }
+      if (only_nbsp) {
+        space_ = true;
+        return;
+      }
+    }
     if (out_.size() > start_) {
       if (breaks_ == 2) out_ += "\n\n";
       else if (breaks_ == 1) out_ += '\n';
@@ -72,6 +82,7 @@ class TextWriter {
 
   std::string& out_;
   bool paragraphs_;
+  bool keep_nbsp_;
   std::size_t start_;
   int breaks_ = 0;
   bool space_ = false;
@@ -115,9 +126,9 @@ bool is_invisible(GumboTag tag) {
 }
 
 void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
-                const RemovedMask& removed, std::string& out) {
+                const RemovedMask& removed, std::string& out, bool keep_nbsp) {
   const auto& nodes = doc.nodes();
-  TextWriter writer(out, paragraphs);
+  TextWriter writer(out, paragraphs, keep_nbsp);
   // Ends of open block elements (a break is due when we leave them) and of <pre> elements.
   std::vector<std::uint32_t> blocks;
   std::vector<std::uint32_t> pres;
