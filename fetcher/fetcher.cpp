@@ -140,6 +140,7 @@ struct Transfer {
   bool permanent_chain = true;
   bool blocked_address = false;
   std::optional<Error> abort_error;
+  char error_text[CURL_ERROR_SIZE] = {};
   std::int64_t wire_bytes_before = 0;  // completed hops
   std::int64_t decoded_bytes = 0;
   std::int64_t header_bytes = 0;
@@ -644,6 +645,7 @@ class Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_SHARE, share_.get());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error_text);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // followed here, hop by hop
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
@@ -937,7 +939,8 @@ class Fetcher::Impl {
         if (code == CURLE_OK && is_redirect(status) && !stopping_ && follow_redirect(t, status)) continue;
         auto owned = std::move(it->second);
         transfers_.erase(it);
-        done.push_back(finish(std::move(owned), code, nullptr, std::nullopt));
+        const std::string owned_error_text = owned->error_text;
+        done.push_back(finish(std::move(owned), code, owned_error_text.c_str(), std::nullopt));
       }
     }
     deliver(done);
