@@ -1,0 +1,396 @@
+#include "publisher/dedup_role.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/log.h"
+#include "publisher/kafka_client.h"
+#include "publisher/record.h"
+#include "publisher/topics.h"
+
+namespace feedpipe::publisher {
+
+using namespace detail;
+
+namespace {
+
+constexpr std::string_view kLog = "publisher";
+
+std::int64_t system_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string instance_of(const KafkaConfig& config) {
+  if (!config.instance_id.empty()) return config.instance_id;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+template <class T>
+T must(Result<T> r, const char* what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  return std::move(r).value();
+}
+
+// One record to write in the batch's transaction.
+struct Output {
+  Topic topic;
+  int partition = -1;
+  std::string key;
+  std::optional<std::string> value;  // nullopt = tombstone
+  std::vector<Header> headers;
+};
+
+}  // namespace
+
+class DedupRole::Impl {
+ public:
+  Impl(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener,
+       Options options)
+      : config_(kafka),
+        dedup_(dedup),
+        listener_(listener),
+        options_(std::move(options)),
+        topics_(TopicNames::from_prefix(kafka.topic_prefix)),
+        instance_id_(instance_of(kafka)),
+        producer_(kafka, kafka.group_id + ".dedup." + instance_id_, Role::kDedup, listener),
+        consumer_context_{&listener, Role::kDedup, this} {
+    if (!options_.now_ms) options_.now_ms = system_now_ms;
+    const int raw = must(partition_count(config_, topics_.raw), "raw topic");
+    const int state = must(partition_count(config_, topics_.dedup_state), "dedup-state topic");
+    if (raw != state) {
+      throw std::runtime_error("raw has " + std::to_string(raw) + " partitions, dedup-state " +
+                               std::to_string(state) + ": they must be equal");
+    }
+    states_.resize(static_cast<std::size_t>(raw));
+    if (auto st = producer_.start(); !st) {
+      throw std::runtime_error("dedup producer: " + st.error().message);
+    }
+    auto conf = must(make_conf(config_,
+                               {{"session.timeout.ms", "30000"},
+                                {"partition.assignment.strategy", "range"},
+                                {"auto.offset.reset", "earliest"}},
+                               {{"group.id", config_.group_id + ".dedup"},
+                                {"group.instance.id", instance_id_},
+                                {"enable.auto.commit", "false"},
+                                {"enable.auto.offset.store", "false"},
+                                {"isolation.level", "read_committed"}}),
+                     "dedup consumer config");
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
+    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
+                     "dedup consumer");
+    PartitionList sub(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(sub.get(), topics_.raw.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
+      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
+    }
+  }
+
+  ~Impl() { stop(); }
+
+  void start() {
+    if (thread_.joinable()) return;
+    running_ = true;
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    running_ = false;
+    if (thread_.joinable()) thread_.join();
+    if (consumer_) {
+      rd_kafka_consumer_close(consumer_.get());
+      consumer_.reset();
+    }
+  }
+
+  bool restored() const { return restored_; }
+
+ private:
+  void run() {
+    auto next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
+    while (running_) {
+      producer_.poll(0);
+      collect_batch();
+      const bool expiry_due = std::chrono::steady_clock::now() >= next_expiry;
+      if (expiry_due) next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
+      if (!batch_.empty() || expiry_due) process(expiry_due);
+    }
+    // A batch is processed synchronously, so nothing is open here; uncommitted records
+    // are consumed again by the next owner.
+    batch_.clear();
+  }
+
+  void collect_batch() {
+    const auto deadline = std::chrono::steady_clock::now() + options_.batch_wait;
+    while (running_ && static_cast<int>(batch_.size()) < options_.max_batch) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count())));
+      if (!msg) continue;
+      if (msg->err) {
+        if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+          log::warn(kLog, "dedup consumer", {{"error", rd_kafka_err2name(msg->err)}});
+        }
+        continue;
+      }
+      if (!owned_.count(msg->partition)) continue;
+      batch_.push_back(std::move(msg));
+    }
+  }
+
+  const DedupEntry* lookup(int partition, const std::string& id,
+                           const std::unordered_map<std::string, std::optional<DedupEntry>>& pending) {
+    if (auto it = pending.find(id); it != pending.end()) {
+      return it->second ? &*it->second : nullptr;
+    }
+    auto& state = states_[static_cast<std::size_t>(partition)];
+    if (auto it = state.find(id); it != state.end()) return &it->second;
+    return nullptr;
+  }
+
+  void process(bool expiry_due) {
+    const std::int64_t now = options_.now_ms();
+    const std::int64_t retention_ms = dedup_.retention.count();
+    const std::int64_t refresh_ms = std::max<std::int64_t>(retention_ms / 10, 1);
+    std::vector<Output> out;
+    std::unordered_map<std::string, std::optional<DedupEntry>> pending;  // id -> new state
+    std::unordered_map<std::string, int> pending_partition;
+    std::map<int, std::int64_t> next_offsets, first_offsets;
+    int published = 0, duplicates = 0, revisions = 0, ignored = 0, expired = 0, invalid = 0;
+
+    auto put_state = [&](int p, const std::string& id, const DedupEntry& e) {
+      pending[id] = e;
+      pending_partition[id] = p;
+      out.push_back({Topic::kDedupState, p, id, encode_dedup_entry(e), {}});
+    };
+
+    for (const auto& msg : batch_) {
+      const int p = msg->partition;
+      first_offsets.emplace(p, msg->offset);
+      next_offsets[p] = msg->offset + 1;
+      const std::string_view value(static_cast<const char*>(msg->payload), msg->len);
+      auto item = msg->payload ? decode_entry(value) : Result<Item>(Error{ErrorCode::kParse, "null value"});
+      if (!item) {
+        ++invalid;
+        out.push_back({Topic::kErrors, -1,
+                       std::string(static_cast<const char*>(msg->key), msg->key_len),
+                       std::string(value), {{"error", item.error().message},
+                                            {"source_topic", topics_.raw}}});
+        continue;
+      }
+      const DedupEntry* seen = lookup(p, item->id, pending);
+      if (!seen) {
+        item->revision = 1;
+        put_state(p, item->id, DedupEntry{now, now, item->content_sha256, 1});
+        out.push_back({Topic::kEntries, -1, item->id, encode_entry(*item), entry_headers(*item)});
+        ++published;
+      } else if (seen->content_sha256 == item->content_sha256 || !dedup_.publish_updates) {
+        if (seen->content_sha256 == item->content_sha256) {
+          ++duplicates;
+        } else {
+          ++ignored;
+        }
+        if (now - seen->last_seen_ms >= refresh_ms) {
+          DedupEntry e = *seen;
+          e.last_seen_ms = now;
+          put_state(p, item->id, e);
+        }
+      } else {
+        DedupEntry e{seen->first_seen_ms, now, item->content_sha256, seen->revision + 1};
+        item->revision = e.revision;
+        put_state(p, item->id, e);
+        out.push_back({Topic::kEntries, -1, item->id, encode_entry(*item), entry_headers(*item)});
+        ++revisions;
+      }
+    }
+    if (expiry_due) {
+      constexpr int kMaxTombstonesPerTxn = 10000;
+      for (int p : owned_) {
+        for (const auto& [id, e] : states_[static_cast<std::size_t>(p)]) {
+          if (expired >= kMaxTombstonesPerTxn) break;
+          if (pending.count(id) || now - e.last_seen_ms < retention_ms) continue;
+          pending[id] = std::nullopt;
+          pending_partition[id] = p;
+          out.push_back({Topic::kDedupState, p, id, std::nullopt, {}});
+          ++expired;
+        }
+      }
+    }
+    if (out.empty() && next_offsets.empty()) return;
+
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
+    for (const auto& [p, off] : next_offsets) {
+      rd_kafka_topic_partition_list_add(offsets.get(), topics_.raw.c_str(), p)->offset = off;
+    }
+    auto st = transact(out, next_offsets.empty() ? nullptr : offsets.get());
+    if (!st) {
+      log::warn(kLog, "dedup transaction failed; rewinding", {{"error", st.error().message}});
+      rewind(first_offsets);
+      batch_.clear();
+      return;
+    }
+    batch_.clear();
+    for (auto& [id, e] : pending) {
+      auto& state = states_[static_cast<std::size_t>(pending_partition[id])];
+      if (e) {
+        state[id] = *e;
+      } else {
+        state.erase(id);
+      }
+    }
+    if (published + revisions) {
+      listener_.on(RecordsPublished{Role::kDedup, Topic::kEntries, published + revisions});
+    }
+    int state_records = 0, error_records = 0;
+    for (const auto& o : out) {
+      state_records += o.topic == Topic::kDedupState;
+      error_records += o.topic == Topic::kErrors;
+    }
+    if (state_records) listener_.on(RecordsPublished{Role::kDedup, Topic::kDedupState, state_records});
+    if (error_records) listener_.on(RecordsPublished{Role::kDedup, Topic::kErrors, error_records});
+    if (duplicates) listener_.on(DuplicatesDropped{duplicates});
+    if (revisions) listener_.on(RevisionsPublished{revisions});
+    if (ignored) listener_.on(UpdatesIgnored{ignored});
+    if (expired) listener_.on(ExpiredStateDeleted{expired});
+    (void)invalid;
+  }
+
+  Status transact(const std::vector<Output>& out, const rd_kafka_topic_partition_list_t* offsets) {
+    if (auto st = producer_.begin(); !st) return st;
+    for (const auto& o : out) {
+      const std::string& topic = o.topic == Topic::kEntries      ? topics_.entries
+                                 : o.topic == Topic::kDedupState ? topics_.dedup_state
+                                                                 : topics_.errors;
+      if (auto st = producer_.produce(topic, o.partition, o.key,
+                                      o.value ? &*o.value : nullptr, o.headers);
+          !st) {
+        producer_.abort(st.error());
+        return st;
+      }
+    }
+    if (offsets) {
+      GroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
+      if (auto st = producer_.send_offsets(offsets, group.get()); !st) {
+        producer_.abort(st.error());
+        return st;
+      }
+    }
+    return producer_.commit();
+  }
+
+  // After a failed transaction: consume the batch again from its first offsets.
+  void rewind(const std::map<int, std::int64_t>& first_offsets) {
+    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(first_offsets.size())));
+    for (const auto& [p, off] : first_offsets) {
+      if (!owned_.count(p)) continue;
+      rd_kafka_topic_partition_list_add(list.get(), topics_.raw.c_str(), p)->offset = off;
+    }
+    if (list->cnt == 0) return;
+    KafkaError err(rd_kafka_seek_partitions(consumer_.get(), list.get(), 10000));
+    if (err) {
+      log::error(kLog, "rewind after failed transaction failed",
+                 {{"error", rd_kafka_error_string(err.get())}});
+    }
+  }
+
+  static void on_state_record(void* ctx, int partition, std::string_view key,
+                              std::string_view value, bool tombstone) {
+    auto* self = static_cast<Impl*>(ctx);
+    auto& state = self->states_[static_cast<std::size_t>(partition)];
+    std::string id(key);
+    if (tombstone) {
+      state.erase(id);
+      return;
+    }
+    auto entry = decode_dedup_entry(value);
+    if (entry) state[id] = std::move(*entry);
+  }
+
+  static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+    auto* self = static_cast<Impl*>(static_cast<ClientContext*>(opaque)->owner);
+    std::vector<int> parts;
+    for (int i = 0; i < partitions->cnt; ++i) parts.push_back(partitions->elems[i].partition);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->restored_ = false;
+      // Barrier and starting offsets at once: require_stable waits for a previous owner's
+      // pending transaction on these partitions.
+      if (auto e = rd_kafka_committed(rk, partitions,
+                                      static_cast<int>(self->options_.restore_timeout.count()))) {
+        log::error(kLog, "committed offsets of raw", {{"error", rd_kafka_err2name(e)}});
+        rd_kafka_assign(rk, nullptr);
+        return;
+      }
+      for (int p : parts) self->states_[static_cast<std::size_t>(p)].clear();
+      if (auto st = restore_partitions(self->config_, self->topics_.dedup_state, parts,
+                                       Topic::kDedupState, self->listener_, self,
+                                       &Impl::on_state_record, self->options_.restore_timeout);
+          !st) {
+        log::error(kLog, "dedup-state restore failed; not taking the partitions",
+                   {{"error", st.error().message}});
+        rd_kafka_assign(rk, nullptr);
+        return;
+      }
+      for (int i = 0; i < partitions->cnt; ++i) {
+        if (partitions->elems[i].offset < 0) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+      }
+      rd_kafka_assign(rk, partitions);
+      self->owned_.insert(parts.begin(), parts.end());
+      self->restored_ = true;
+      self->listener_.on(OwnedPartitions{Role::kDedup, static_cast<int>(self->owned_.size())});
+      log::info(kLog, "dedup partitions assigned",
+                {{"partitions", static_cast<std::int64_t>(parts.size())}});
+    } else {
+      std::set<int> revoked(parts.begin(), parts.end());
+      // Records of revoked partitions not yet committed belong to the next owner.
+      std::erase_if(self->batch_, [&](const Message& m) { return revoked.count(m->partition); });
+      for (int p : parts) {
+        self->owned_.erase(p);
+        self->states_[static_cast<std::size_t>(p)].clear();
+      }
+      self->listener_.on(OwnedPartitions{Role::kDedup, static_cast<int>(self->owned_.size())});
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+
+  KafkaConfig config_;
+  DedupConfig dedup_;
+  DedupListener& listener_;
+  Options options_;
+  TopicNames topics_;
+  std::string instance_id_;
+  TxnProducer producer_;
+  ClientContext consumer_context_;
+  KafkaHandle consumer_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> restored_{false};
+  // Dedup-thread state (also touched by rebalance_cb, which runs on the dedup thread).
+  std::set<int> owned_;
+  std::vector<std::unordered_map<std::string, DedupEntry>> states_;  // by raw partition
+  std::vector<Message> batch_;
+};
+
+DedupRole::DedupRole(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener)
+    : DedupRole(kafka, dedup, listener, Options{}) {}
+DedupRole::DedupRole(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener,
+                     Options options)
+    : impl_(std::make_unique<Impl>(kafka, dedup, listener, std::move(options))) {}
+DedupRole::~DedupRole() = default;
+void DedupRole::start() { impl_->start(); }
+void DedupRole::stop() { impl_->stop(); }
+bool DedupRole::restored() const { return impl_->restored(); }
+
+}  // namespace feedpipe::publisher

@@ -1,0 +1,133 @@
+#pragma once
+
+// Internal to publisher/: librdkafka handles with deleters, configuration building, error
+// mapping, statistics parsing and the transactional producer shared by the ingest session
+// and the dedup role. The public headers never include this file.
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/config.h"
+#include "common/result.h"
+#include "publisher/events.h"
+#include "publisher/record.h"
+
+namespace feedpipe::publisher::detail {
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+struct KafkaErrorDeleter {
+  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+};
+struct GroupMetadataDeleter {
+  void operator()(rd_kafka_consumer_group_metadata_t* g) const {
+    rd_kafka_consumer_group_metadata_destroy(g);
+  }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using KafkaConf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using KafkaError = std::unique_ptr<rd_kafka_error_t, KafkaErrorDeleter>;
+using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+using GroupMetadata =
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
+
+using Properties = std::vector<std::pair<std::string, std::string>>;
+
+// The opaque of every client: where its statistics go, and for consumers the object whose
+// rebalance callback runs. Lives at a fixed address as long as its client.
+struct ClientContext {
+  EventSink* sink = nullptr;
+  Role role = Role::kIngest;
+  void* owner = nullptr;
+};
+
+// bootstrap.servers, then `defaults`, then the user's kafka.librdkafka passthrough, then
+// `required` (settings exactly-once depends on, which the user may not change).
+Result<KafkaConf> make_conf(const KafkaConfig& config, const Properties& defaults,
+                            const Properties& required);
+
+// Creates a client; the conf is consumed. `context` becomes the opaque (may be null).
+Result<KafkaHandle> make_client(rd_kafka_type_t type, KafkaConf conf, ClientContext* context);
+
+Error kafka_error(rd_kafka_resp_err_t err, std::string_view context);
+Error kafka_error(const rd_kafka_error_t* err, std::string_view context);
+
+// Emits KafkaStatistics parsed from one statistics document.
+void emit_statistics(EventSink& sink, Role role, std::string_view json);
+
+// Reads the given partitions of a (compacted) state topic from the beginning to their end
+// (the last stable offset: the reader is read_committed) and hands every record to
+// `on_record(partition, key, value, value_is_null)`. Reports RestoreProgress.
+using RecordFn = void (*)(void* ctx, int partition, std::string_view key, std::string_view value,
+                          bool tombstone);
+Status restore_partitions(const KafkaConfig& config, const std::string& topic,
+                          const std::vector<int>& partitions, Topic topic_label, EventSink& sink,
+                          void* ctx, RecordFn on_record, std::chrono::milliseconds timeout);
+
+// The transactional producer of one role. Owned by one thread, the only caller of every
+// method (and of rd_kafka_poll through poll()).
+class TxnProducer {
+ public:
+  TxnProducer(const KafkaConfig& config, std::string transactional_id, Role role,
+              EventSink& sink);
+  TxnProducer(const TxnProducer&) = delete;
+  TxnProducer& operator=(const TxnProducer&) = delete;
+  ~TxnProducer();
+
+  // Creates the client and runs init_transactions (fencing any older instance with the
+  // same transactional.id and aborting its open transaction).
+  Status start();
+  // Purges, destroys and starts again; ProducerRebuilt is emitted.
+  Status rebuild(ErrorCode reason, const std::string& why);
+  bool healthy() const { return rk_ != nullptr && !needs_rebuild_; }
+
+  Status begin();
+  // `value` nullptr = tombstone. `partition` -1 = the configured partitioner (murmur2).
+  Status produce(const std::string& topic, int partition, std::string_view key,
+                 const std::string* value, const std::vector<Header>& headers = {});
+  Status send_offsets(const rd_kafka_topic_partition_list_t* offsets,
+                      const rd_kafka_consumer_group_metadata_t* group);
+  // Commits. On failure the transaction is aborted (or the producer marked for rebuild)
+  // before returning; kKafkaFatal means the caller must rebuild.
+  Status commit();
+  // Aborts the open transaction, if any; marks the producer for rebuild when that fails.
+  void abort(const Error& why);
+  void poll(int timeout_ms = 0);
+  // Waits until every produced record is acknowledged (commit does this by itself).
+  Status flush(std::chrono::milliseconds timeout);
+
+ private:
+  Status handle_txn_error(KafkaError err, std::string_view what);
+
+  KafkaConfig config_;
+  std::string transactional_id_;
+  Role role_;
+  EventSink& sink_;
+  ClientContext context_;
+  KafkaHandle rk_;
+  bool in_transaction_ = false;
+  bool needs_rebuild_ = false;
+  int records_ = 0;
+  std::chrono::steady_clock::time_point began_{};
+};
+
+}  // namespace feedpipe::publisher::detail
