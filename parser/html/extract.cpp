@@ -252,7 +252,7 @@ bool is_phrasing(const Node& n) {
 // Elements that never hold article text.
 bool never_content(GumboTag t) {
   switch (t) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE:
     case GUMBO_TAG_TEMPLATE: case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME: case GUMBO_TAG_LINK:
     case GUMBO_TAG_META: case GUMBO_TAG_HEAD: case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED:
     case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_BUTTON:
@@ -527,6 +527,7 @@ class Extractor {
     }
   }
 
+  bool is_boilerplate(Index i, Index root) const;
   void prune(unsigned flags, std::vector<char>& dead);
   void clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead);
 
@@ -539,6 +540,8 @@ class Extractor {
   std::vector<char> in_table_or_code_;
   std::vector<char> in_figure_;
   std::vector<char> as_p_;  // per attempt: elements Readability treats as paragraphs
+  std::vector<std::uint32_t> text_len_;  // per attempt: live text length
+  std::vector<float> link_len_;          // per attempt: live link text length
 };
 
 void mark_dead(std::vector<char>& dead, const Node& node, Index i) {
@@ -556,6 +559,9 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
       continue;
     }
     bool remove = never_content(node.tag) || !visible(i);
+    // <noscript> is parsed as markup (scripting off): usually a tracking pixel or a "turn on
+    // JavaScript" notice, but on some sites an unclosed one wraps the whole page.
+    if (node.tag == GUMBO_TAG_NOSCRIPT && raw_len_[i] < 3000) remove = true;
     const std::string& ms = match_[i];
     std::string_view role = doc_.attr(i, "role");
     if (!remove && role == "dialog" && doc_.attr(i, "aria-modal") == "true") remove = true;
@@ -605,8 +611,10 @@ Attempt Extractor::run(unsigned flags) {
   prune(flags, dead);
 
   // Bottom-up sums over the live tree.
-  std::vector<std::uint32_t> text_len(n, 0);
-  std::vector<float> link_len(n, 0);
+  std::vector<std::uint32_t>& text_len = text_len_;
+  text_len.assign(n, 0);
+  std::vector<float>& link_len = link_len_;
+  link_len.assign(n, 0);
   std::vector<std::uint32_t> commas(n, 0);
   std::vector<char> has_block_child(n, 0);
   std::vector<std::uint16_t> element_children(n, 0);
@@ -850,6 +858,64 @@ Attempt Extractor::run(unsigned flags) {
   return attempt;
 }
 
+// Class and id words of page furniture inside an article block: share bars, bylines and
+// dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+bool boilerplate_class(std::string_view match) {
+  static constexpr std::array<std::string_view, 58> kWords = {
+      "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
+      "dateline", "date", "time", "timestamp", "published", "meta", "metadata", "tags",
+      "tag", "taglist", "keywords", "related", "recommended", "recommendations", "readmore",
+      "breadcrumb", "breadcrumbs", "caption", "credit", "credits", "copyright", "newsletter",
+      "subscribe", "subscription", "signup", "cookie", "cookies", "consent", "gdpr", "promo",
+      "advert", "advertisement", "ad", "ads", "banner", "sponsor", "sponsored", "print",
+      "rating", "comments", "comment", "toolbar", "pagination", "pager", "popup", "modal",
+      "disclaimer", "paywall", "sr", "nav"};
+  std::size_t i = 0;
+  while (i < match.size()) {
+    while (i < match.size() && !std::isalnum(static_cast<unsigned char>(match[i]))) ++i;
+    std::size_t j = i;
+    while (j < match.size() && std::isalnum(static_cast<unsigned char>(match[j]))) ++j;
+    std::string_view word = match.substr(i, j - i);
+    if (!word.empty() && std::find(kWords.begin(), kWords.end(), word) != kWords.end()) {
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+// Openings of "read also" lines that link to other stories, in the languages news is read in.
+bool read_more_line(std::string_view text) {
+  static constexpr std::array<std::string_view, 30> kOpenings = {
+      "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
+      "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
+      "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
+      "lire aussi", "à lire aussi", "voir aussi", "leggi anche", "czytaj też", "czytaj także",
+      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe"};
+  std::string low = lower(text.substr(0, 40));
+  for (auto o : kOpenings) {
+    if (low.rfind(o, 0) == 0) return true;
+  }
+  return false;
+}
+
+bool Extractor::is_boilerplate(Index i, Index root) const {
+  const Node& node = doc_.node(i);
+  std::uint32_t len = text_len_[i];
+  if (node.tag == GUMBO_TAG_FIGCAPTION) return true;
+  // Class words only: ids are often slugs of headings ("sharing-with-a-team").
+  if (!is_phrasing(node) && boilerplate_class(lower(doc_.attr(i, "class"))) &&
+      (len < 200 || len * 10 < text_len_[root] * 3)) {
+    return true;
+  }
+  bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
+  if (paragraph && len > 0 && len < 250) {
+    if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
+    if (read_more_line(trim(node_text(i)))) return true;
+  }
+  return false;
+}
+
 void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead) {
   for (Index root : roots) {
     const Node& rn = doc_.node(root);
@@ -868,6 +934,7 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
       if ((node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2) && class_weight(i, flags) < 0) {
         remove = true;
       }
+      if (!remove && is_boilerplate(i, root)) remove = true;
       if (remove) {
         mark_dead(dead, node, i);
         i = node.end;

@@ -118,7 +118,7 @@ bool is_invisible(GumboTag tag) {
     case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_HEAD: case GUMBO_TAG_SELECT:
     case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_OBJECT: case GUMBO_TAG_APPLET:
     case GUMBO_TAG_CANVAS: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
-    case GUMBO_TAG_FRAMESET: case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_FRAMESET:
       return true;
     default:
       return false;
