@@ -77,6 +77,17 @@ class TextWriter {
     }
     breaks_ = 0;
     space_ = false;
+    // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
+    std::size_t shy = w.find("\xC2\xAD");
+    if (shy == std::string_view::npos) {
+      out_.append(w);
+      return;
+    }
+    while (shy != std::string_view::npos) {
+      out_.append(w.substr(0, shy));
+      w.remove_prefix(shy + 2);
+      shy = w.find("\xC2\xAD");
+    }
     out_.append(w);
   }
 
