@@ -102,6 +102,8 @@ TextStats measure(std::string_view s) {
   return st;
 }
 
+void trim_trailing_furniture(std::string& text);
+
 std::vector<std::string> word_tokens(std::string_view s) {
   std::vector<std::string> tokens;
   std::string cur;
@@ -252,7 +254,7 @@ bool is_phrasing(const Node& n) {
 // Elements that never hold article text.
 bool never_content(GumboTag t) {
   switch (t) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE:
     case GUMBO_TAG_TEMPLATE: case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME: case GUMBO_TAG_LINK:
     case GUMBO_TAG_META: case GUMBO_TAG_HEAD: case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED:
     case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_BUTTON:
@@ -444,6 +446,7 @@ class Extractor {
   Extractor(const Document& doc, std::string_view url) : doc_(doc), url_(url) {
     const Index n = doc_.size();
     match_.resize(n);
+    class_.resize(n);
     raw_len_.assign(n, 0);
     in_table_or_code_.assign(n, 0);
     in_figure_.assign(n, 0);
@@ -458,6 +461,7 @@ class Extractor {
       if (node.kind != NodeKind::kElement) continue;
       std::string_view cls = doc_.attr(i, "class");
       std::string_view id = doc_.attr(i, "id");
+      class_[i] = lower(cls);
       if (!cls.empty() || !id.empty()) {
         match_[i] = lower(cls);
         match_[i] += ' ';
@@ -527,6 +531,10 @@ class Extractor {
     }
   }
 
+  bool is_boilerplate(Index i, Index root) const;
+  Index find_named_body(const std::vector<char>& dead, const std::vector<std::uint32_t>& text_len,
+                        const std::vector<float>& link_len) const;
+  bool ends_article(Index i) const;
   void prune(unsigned flags, std::vector<char>& dead);
   void clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead);
 
@@ -535,10 +543,13 @@ class Extractor {
   std::string title_;
   std::string byline_;
   std::vector<std::string> match_;  // lower-case "class id", empty when neither
+  std::vector<std::string> class_;  // lower-case class attribute
   std::vector<std::uint32_t> raw_len_;
   std::vector<char> in_table_or_code_;
   std::vector<char> in_figure_;
   std::vector<char> as_p_;  // per attempt: elements Readability treats as paragraphs
+  std::vector<std::uint32_t> text_len_;  // per attempt: live text length
+  std::vector<float> link_len_;          // per attempt: live link text length
 };
 
 void mark_dead(std::vector<char>& dead, const Node& node, Index i) {
@@ -556,6 +567,9 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
       continue;
     }
     bool remove = never_content(node.tag) || !visible(i);
+    // <noscript> is parsed as markup (scripting off): usually a tracking pixel or a "turn on
+    // JavaScript" notice, but on some sites an unclosed one wraps the whole page.
+    if (node.tag == GUMBO_TAG_NOSCRIPT && raw_len_[i] < 3000) remove = true;
     const std::string& ms = match_[i];
     std::string_view role = doc_.attr(i, "role");
     if (!remove && role == "dialog" && doc_.attr(i, "aria-modal") == "true") remove = true;
@@ -605,8 +619,10 @@ Attempt Extractor::run(unsigned flags) {
   prune(flags, dead);
 
   // Bottom-up sums over the live tree.
-  std::vector<std::uint32_t> text_len(n, 0);
-  std::vector<float> link_len(n, 0);
+  std::vector<std::uint32_t>& text_len = text_len_;
+  text_len.assign(n, 0);
+  std::vector<float>& link_len = link_len_;
+  link_len.assign(n, 0);
   std::vector<std::uint32_t> commas(n, 0);
   std::vector<char> has_block_child(n, 0);
   std::vector<std::uint16_t> element_children(n, 0);
@@ -799,12 +815,31 @@ Attempt Extractor::run(unsigned flags) {
       best = p;
     }
 
+    // Markup that names the article body (schema.org, CMS class names) outweighs scoring
+    // when it holds a fair share of the text the scoring found.
+    bool semantic = false;
+    if (Index named = find_named_body(dead, text_len, link_len); named != 0 && named != best) {
+      auto inside = [&](Index a, Index b) {  // a inside b
+        return a > b && a < doc_.node(b).end;
+      };
+      double named_len = text_len[named];
+      double best_len = text_len[best];
+      if ((inside(named, best) && named_len >= 0.5 * best_len) ||
+          (inside(best, named) && link_density(named) < 0.3f) ||
+          (!inside(named, best) && !inside(best, named) && named_len >= 0.5 * best_len)) {
+        best = named;
+        semantic = true;
+      }
+    } else if (named == best) {
+      semantic = true;
+    }
+
     // The best block and its true siblings.
     float best_score = score[best];
     float threshold = std::max(10.0f, best_score * 0.2f);
     Index parent = doc_.node(best).parent;
     std::string_view best_class = doc_.attr(best, "class");
-    if (best == 0 || parent == 0) {
+    if (best == 0 || parent == 0 || semantic) {
       attempt.roots.push_back(best);
     } else {
       element_children_live(parent, [&](Index s) {
@@ -846,8 +881,160 @@ Attempt Extractor::run(unsigned flags) {
     write_text(doc_, r, true, dead, attempt.text, /*keep_nbsp=*/true);
     if (attempt.text.size() == before + (before > 0 ? 2 : 0)) attempt.text.resize(before);
   }
+  trim_trailing_furniture(attempt.text);
   attempt.length = measure(attempt.text).length;
   return attempt;
+}
+
+// Class and id words of page furniture inside an article block: share bars, bylines and
+// dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+bool boilerplate_class(std::string_view match) {
+  static constexpr std::array<std::string_view, 58> kWords = {
+      "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
+      "dateline", "date", "time", "timestamp", "published", "meta", "metadata", "tags",
+      "tag", "taglist", "keywords", "related", "recommended", "recommendations", "readmore",
+      "breadcrumb", "breadcrumbs", "caption", "credit", "credits", "copyright", "newsletter",
+      "subscribe", "subscription", "signup", "cookie", "cookies", "consent", "gdpr", "promo",
+      "advert", "advertisement", "ad", "ads", "banner", "sponsor", "sponsored", "print",
+      "rating", "comments", "comment", "toolbar", "pagination", "pager", "popup", "modal",
+      "disclaimer", "paywall", "sr", "nav"};
+  std::size_t i = 0;
+  while (i < match.size()) {
+    while (i < match.size() && !std::isalnum(static_cast<unsigned char>(match[i]))) ++i;
+    std::size_t j = i;
+    while (j < match.size() && std::isalnum(static_cast<unsigned char>(match[j]))) ++j;
+    std::string_view word = match.substr(i, j - i);
+    if (!word.empty() && std::find(kWords.begin(), kWords.end(), word) != kWords.end()) {
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+// Openings of "read also" lines that link to other stories, in the languages news is read in.
+bool read_more_line(std::string_view text) {
+  static constexpr std::array<std::string_view, 30> kOpenings = {
+      "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
+      "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
+      "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
+      "lire aussi", "à lire aussi", "voir aussi", "leggi anche", "czytaj też", "czytaj także",
+      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe"};
+  std::string low = lower(text.substr(0, 40));
+  for (auto o : kOpenings) {
+    if (low.rfind(o, 0) == 0) return true;
+  }
+  return false;
+}
+
+// True for a line that ends like prose (sentence punctuation, closing quote).
+bool ends_sentence(std::string_view p) {
+  while (!p.empty() && is_space(p.back())) p.remove_suffix(1);
+  if (p.empty()) return false;
+  char c = p.back();
+  if (c == '.' || c == '!' || c == '?' || c == '"' || c == ')') return true;
+  static constexpr std::array<std::string_view, 5> kClosers = {"\u201D", "\u00BB", "\u2026",
+                                                               "\u3002", "\u201C"};
+  for (auto k : kClosers) {
+    if (p.size() >= k.size() && p.substr(p.size() - k.size()) == k) return true;
+  }
+  return false;
+}
+
+// Short lines at the end of the block that are not prose (share buttons, "Contact",
+// "More on this topic:") belong to the page, not the article.
+void trim_trailing_furniture(std::string& text) {
+  constexpr std::size_t kShortLine = 60;
+  // Only where there is an article to protect, and never more than a fifth of it.
+  const std::size_t floor = text.size() - text.size() / 5;
+  if (text.size() < 500) return;
+  while (!text.empty()) {
+    std::size_t start = text.rfind("\n\n");
+    if (start == std::string::npos || start < floor) break;
+    std::string_view last = std::string_view(text).substr(start + 2);
+    if (measure(last).length >= kShortLine || ends_sentence(last)) break;
+    text.resize(start);
+  }
+}
+
+// Class names content management systems give the article body.
+bool body_class(std::string_view cls) {
+  return contains_any(cls, {"article-body", "articlebody", "article__body", "article-content",
+                            "article__content", "articlecontent", "article-text", "articletext",
+                            "article_body", "article_content", "post-content", "postcontent",
+                            "post-body", "post_content", "entry-content", "entry_content",
+                            "story-body", "storybody", "story-content", "story__body",
+                            "td-post-content", "field-name-body", "field--name-body",
+                            "rich-text", "richtext", "news-text", "newstext", "text-content",
+                            "main-content", "page-content", "single-content", "content-body"});
+}
+
+Index Extractor::find_named_body(const std::vector<char>& dead,
+                                 const std::vector<std::uint32_t>& text_len,
+                                 const std::vector<float>& link_len) const {
+  Index found = 0;
+  double found_weight = 0;
+  for (Index i = 1; i < doc_.size(); ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i] || node.kind != NodeKind::kElement || text_len[i] < 250) continue;
+    if (is_phrasing(node)) continue;
+    bool named = doc_.attr(i, "itemprop") == "articleBody" || body_class(class_[i]);
+    if (!named) continue;
+    double weight = text_len[i] * (1.0 - link_len[i] / text_len[i]);
+    if (weight > found_weight) {
+      found = i;
+      found_weight = weight;
+    }
+  }
+  return found;
+}
+
+// Headings that open what follows an article: related stories, comments, tag lists.
+bool closing_heading(std::string_view text) {
+  static constexpr std::array<std::string_view, 44> kOpenings = {
+      "related", "more from", "more on this", "more stories", "you might also like",
+      "you may also like", "recommended", "read more", "read next", "comments", "leave a reply",
+      "leave a comment", "share this", "about the author", "popular", "most read",
+      "weitere artikel", "mehr zum thema", "das könnte sie auch", "auch interessant",
+      "kommentare", "ähnliche artikel", "verwandte artikel", "lesen sie auch", "mehr aus",
+      "meistgelesen", "noticias relacionadas", "te puede interesar", "artículos relacionados",
+      "comentarios", "más noticias", "articles similaires", "à lire aussi", "commentaires",
+      "sur le même sujet", "podobne artykuły", "czytaj także", "czytaj też", "komentarze",
+      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati"};
+  if (text.size() > 80) return false;
+  std::string low = lower(text);
+  for (auto o : kOpenings) {
+    if (low.rfind(o, 0) == 0) return true;
+  }
+  return false;
+}
+
+bool Extractor::ends_article(Index i) const {
+  const Node& node = doc_.node(i);
+  if (!is_heading(node.tag) || text_len_[i] == 0 || text_len_[i] > 80) return false;
+  return closing_heading(trim(node_text(i)));
+}
+
+bool Extractor::is_boilerplate(Index i, Index root) const {
+  const Node& node = doc_.node(i);
+  std::uint32_t len = text_len_[i];
+  if (node.tag == GUMBO_TAG_FIGCAPTION) return true;
+  // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
+  // elements only when small (a credit or date inside a paragraph), never links.
+  if (node.tag != GUMBO_TAG_A && boilerplate_class(class_[i]) &&
+      (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
+    return true;
+  }
+  if (!is_phrasing(node) && len > 0 && len < 200) {
+    std::string text = node_text(i);
+    if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
+  }
+  bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
+  if (paragraph && len > 0 && len < 250) {
+    if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
+    if (read_more_line(trim(node_text(i)))) return true;
+  }
+  return false;
 }
 
 void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead) {
@@ -867,6 +1054,12 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
       }
       if ((node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2) && class_weight(i, flags) < 0) {
         remove = true;
+      }
+      if (!remove && is_boilerplate(i, root)) remove = true;
+      if (!remove && ends_article(i)) {
+        // Everything from here to the end of the block is what follows the article.
+        std::fill(dead.begin() + i, dead.begin() + rn.end, 1);
+        break;
       }
       if (remove) {
         mark_dead(dead, node, i);

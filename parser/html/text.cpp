@@ -77,6 +77,17 @@ class TextWriter {
     }
     breaks_ = 0;
     space_ = false;
+    // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
+    std::size_t shy = w.find("\xC2\xAD");
+    if (shy == std::string_view::npos) {
+      out_.append(w);
+      return;
+    }
+    while (shy != std::string_view::npos) {
+      out_.append(w.substr(0, shy));
+      w.remove_prefix(shy + 2);
+      shy = w.find("\xC2\xAD");
+    }
     out_.append(w);
   }
 
@@ -118,7 +129,7 @@ bool is_invisible(GumboTag tag) {
     case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_HEAD: case GUMBO_TAG_SELECT:
     case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_OBJECT: case GUMBO_TAG_APPLET:
     case GUMBO_TAG_CANVAS: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
-    case GUMBO_TAG_FRAMESET: case GUMBO_TAG_NOSCRIPT:
+    case GUMBO_TAG_FRAMESET:
       return true;
     default:
       return false;
