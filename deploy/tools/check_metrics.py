@@ -2,6 +2,7 @@
 """Checks the Grafana dashboard and the alert rules against the metric catalogue.
 
 Usage: check_metrics.py CATALOGUE DASHBOARD RULES [--promql-out FILE]
+       check_metrics.py CATALOGUE --exposition FILE   (a /metrics scrape of feedpipe)
 
 - dashboard structure: unique panel ids, gridPos inside the 24-column grid, every target has a
   refId and an expr, every panel and target uses the ${datasource} variable, every range in a
@@ -11,6 +12,8 @@ Usage: check_metrics.py CATALOGUE DASHBOARD RULES [--promql-out FILE]
   exact matcher on an enumerated label uses one of its values;
 - with --promql-out, writes the dashboard queries (Grafana variables substituted) as a rule
   file, so that `promtool check rules` parses every one of them.
+With --exposition: the scrape has exactly the catalogue's metrics, with its types, label names
+and (for enumerated labels) every value, each series present before its first event.
 Exits 1 and lists every problem found.
 """
 import json
@@ -191,8 +194,59 @@ def check_dashboard(dash, catalogue, problems):
     return queries
 
 
+def compare_exposition(text, catalogue):
+    """Problems between a Prometheus text exposition and the catalogue's metrics."""
+    cat = catalogue["metrics"]
+    types, labels = {}, {}
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(None, 3)
+            types[name] = kind.strip()
+            continue
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s", line)
+        if not m:
+            continue
+        name = m.group(1)
+        for suffix in HISTOGRAM_SUFFIXES:
+            if name.endswith(suffix) and types.get(name[: -len(suffix)]) == "histogram":
+                name = name[: -len(suffix)]
+        series_labels = labels.setdefault(name, {})
+        for k, v in re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or ""):
+            if k != "le":
+                series_labels.setdefault(k, set()).add(v)
+    problems = []
+    for name in sorted(set(types) | set(cat)):
+        if name not in cat:
+            if name.startswith("feedpipe_"):
+                problems.append(f"exposed but not in the catalogue: {name} ({types[name]})")
+            continue
+        if name not in types:
+            problems.append(f"in the catalogue but not exposed: {name}")
+            continue
+        if types[name] != cat[name]["type"]:
+            problems.append(f"{name}: exposed as {types[name]}, catalogued as {cat[name]['type']}")
+        exposed = labels.get(name, {})
+        if set(exposed) != set(cat[name]["labels"]):
+            problems.append(f"{name}: labels {sorted(exposed)}, catalogued {sorted(cat[name]['labels'])}")
+        for k, allowed in cat[name]["labels"].items():
+            if allowed is not None and k in exposed and exposed[k] != set(allowed):
+                problems.append(f"{name}{{{k}}}: values {sorted(exposed[k])}, catalogued {sorted(allowed)}")
+    return problems
+
+
 def main():
     args = sys.argv[1:]
+    if len(args) == 3 and args[1] == "--exposition":
+        with open(args[0]) as f:
+            catalogue = json.load(f)
+        with open(args[2]) as f:
+            problems = compare_exposition(f.read(), catalogue)
+        for p in problems:
+            print(p, file=sys.stderr)
+        print(f"check_metrics: exposition against the catalogue, {len(problems)} problems")
+        sys.exit(1 if problems else 0)
     promql_out = None
     if "--promql-out" in args:
         i = args.index("--promql-out")

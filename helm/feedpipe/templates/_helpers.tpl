@@ -46,19 +46,20 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
-The workloads to run, as a JSON list of {name, component, roles, replicas, resources}:
+The workloads to run, as a JSON list of {name, component, configFile, roles, replicas,
+resources}:
 one for all-in-one, one per enabled role for per-role.
 */}}
 {{- define "feedpipe.workloads" -}}
 {{- $fullname := include "feedpipe.fullname" . }}
 {{- $out := list }}
 {{- if eq .Values.topology "all-in-one" }}
-{{- $out = append $out (dict "name" $fullname "component" "all-in-one" "roles" .Values.allInOne.roles "replicas" .Values.allInOne.replicas "resources" .Values.allInOne.resources) }}
+{{- $out = append $out (dict "name" $fullname "component" "all-in-one" "configFile" "feedpipe.yaml" "roles" .Values.allInOne.roles "replicas" .Values.allInOne.replicas "resources" .Values.allInOne.resources) }}
 {{- else }}
 {{- range $role := list "ingest" "dedup" "enrich" }}
 {{- $w := index $.Values.perRole $role }}
 {{- if $w.enabled }}
-{{- $out = append $out (dict "name" (printf "%s-%s" $fullname $role) "component" $role "roles" (list $role) "replicas" $w.replicas "resources" $w.resources) }}
+{{- $out = append $out (dict "name" (printf "%s-%s" $fullname $role) "component" $role "configFile" (printf "feedpipe-%s.yaml" $role) "roles" (list $role) "replicas" $w.replicas "resources" $w.resources) }}
 {{- end }}
 {{- end }}
 {{- end }}
