@@ -920,6 +920,16 @@ class FeedReader {
     }
     read_fields(n, scope, Level::kEntry, e, nullptr, &e);
     if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
+    // Like feedparser, an entry without a summary shows its first text or HTML content.
+    if (e.summary.empty()) {
+      for (const auto& ct : e.content) {
+        if (ct.type == "text/plain" || is_html_type(ct.type)) {
+          e.summary = ct.value;
+          e.summary_type = ct.type;
+          break;
+        }
+      }
+    }
     if (e.language.empty()) e.language = scope.lang;
     out_.entries.push_back(std::move(e));
   }
