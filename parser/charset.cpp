@@ -94,7 +94,14 @@ bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::st
     return true;
   }
   iconv_t raw = iconv_open("UTF-8", name.c_str());
-  if (raw == reinterpret_cast<iconv_t>(-1)) return false;
+  if (raw == reinterpret_cast<iconv_t>(-1)) {
+    // Python spells some codecs with underscores where iconv uses dashes (ebcdic_cp_be).
+    std::string dashed = name;
+    for (auto& c : dashed)
+      if (c == '_') c = '-';
+    raw = iconv_open("UTF-8", dashed.c_str());
+    if (raw == reinterpret_cast<iconv_t>(-1)) return false;
+  }
   IconvHandle cd(raw);
   out->clear();
   out->resize(bytes.size() * 2 + 16);

@@ -73,7 +73,11 @@ void common_json(json& j, const CommonFields& c) {
   }
   if (!c.ext.empty()) {
     json ext = json::object();
-    for (const auto& [k, v] : c.ext) ext[k] = v;
+    for (const auto& [k, v] : c.ext) {
+      if (k == "itunes_block") ext[k] = v == "1" ? 1 : 0;
+      else if (k == "itunes_explicit") ext[k] = v == "true";
+      else ext[k] = v;
+    }
     j["ext"] = std::move(ext);
   }
 }
@@ -107,6 +111,14 @@ json feed_info_json(const FeedInfo& f) {
     j["image"] = std::move(x);
   }
   if (f.ttl_minutes) j["ttl"] = std::to_string(*f.ttl_minutes);
+  put_date(j, "created", f.created);
+  put(j, "created_raw", f.created_raw);
+  for (const auto* m : {&f.cloud, &f.textinput}) {
+    if (m->empty()) continue;
+    json x = json::object();
+    for (const auto& [k, v] : *m) put(x, k.c_str(), v);
+    j[m == &f.cloud ? "cloud" : "textinput"] = std::move(x);
+  }
   return j;
 }
 
@@ -143,6 +155,8 @@ json entry_json(const Entry& e) {
   if (!e.image.empty()) j["image"] = {{"url", e.image}};
   put_date(j, "created", e.created);
   put_date(j, "expired", e.expired);
+  put(j, "created_raw", e.created_raw);
+  put(j, "expired_raw", e.expired_raw);
   if (e.source) j["source"] = feed_info_json(*e.source);
   return j;
 }

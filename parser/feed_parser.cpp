@@ -227,8 +227,7 @@ class FeedReader {
     }
     if (elements > 1) note_bozo("junk after document element");
     if (!root) {
-      out_.document.fatal = true;
-      out_.document.fatal_reason = "no root element";
+      note_bozo("no root element");
       return;
     }
     Scope scope;
@@ -250,10 +249,22 @@ class FeedReader {
   // ----- names and scopes -----
 
   void push_namespaces(pugi::xml_node n) {
+    bool prefixed = false;
     for (pugi::xml_attribute a : n.attributes()) {
       std::string_view name = a.name();
       if (name == "xmlns") ns_.push_back({"", a.value()});
       else if (name.starts_with("xmlns:")) ns_.push_back({name.substr(6), a.value()});
+      else if (name.find(':') != std::string_view::npos) prefixed = true;
+    }
+    if (!prefixed) return;
+    for (pugi::xml_attribute a : n.attributes()) {
+      std::string_view name = a.name();
+      size_t colon = name.find(':');
+      if (colon == std::string_view::npos || name.starts_with("xmlns:")) continue;
+      std::string_view prefix = name.substr(0, colon);
+      bool found = false;
+      if (prefix != "xml") lookup_ns(prefix, &found);
+      if (prefix != "xml" && !found) note_bozo("undeclared namespace prefix");
     }
   }
 
@@ -308,7 +319,13 @@ class FeedReader {
     pugi::xml_attribute base = n.attribute("xml:base");
     s.base = base ? resolve_url(parent.base, attr_text(base)) : parent.base;
     pugi::xml_attribute lang = n.attribute("xml:lang");
-    s.lang = lang ? attr_text(lang) : parent.lang;
+    if (lang) {
+      s.lang = attr_text(lang);
+      for (auto& c : s.lang)
+        if (c == '_') c = '-';
+    } else {
+      s.lang = parent.lang;
+    }
     return s;
   }
 
@@ -557,11 +574,13 @@ class FeedReader {
       std::string v = text(n);
       if (v.empty()) return;
       v = resolve_url(scope.base, v);
-      c.link = v;
       Link l;
       l.href = v;
-      l.rel = "alternate";
-      l.type = "text/html";
+      l.rel = attr(n, "rel");
+      if (l.rel.empty()) l.rel = "alternate";
+      l.type = attr(n, "type");
+      if (l.type.empty()) l.type = "text/html";
+      if (l.rel == "alternate") c.link = v;
       c.links.push_back(std::move(l));
       return;
     }
@@ -706,16 +725,10 @@ class FeedReader {
                q == "dcterms:modified") {
       read_date(n, &c.updated, &c.updated_raw);
     } else if (q == "created" || q == "dcterms:created") {
-      std::string raw;
-      UnixSeconds v;
-      read_date(n, &v, &raw);
-      if (entry) entry->created = v;
-      else c.ext["created_raw"] = raw;
+      if (entry) read_date(n, &entry->created, &entry->created_raw);
+      else if (feed) read_date(n, &feed->created, &feed->created_raw);
     } else if (q == "expirationdate") {
-      std::string raw;
-      UnixSeconds v;
-      read_date(n, &v, &raw);
-      if (entry) entry->expired = v;
+      if (entry) read_date(n, &entry->expired, &entry->expired_raw);
     } else if (q == "author" || q == "managingeditor" || q == "dc:creator" || q == "dc:author" ||
                q == "itunes:author") {
       Person p = any_person(n, s);
@@ -798,6 +811,50 @@ class FeedReader {
       if (entry && entry->image.empty() && (medium == "image" || type.starts_with("image/")))
         entry->image = resolve_url(s.base, attr(n, "url"));
       read_fields(n, s, level, c, feed, entry);
+    } else if (q == "media:category") {
+      add_category(c, text(n), attr(n, "scheme").empty() ? "http://search.yahoo.com/mrss/category_schema" : attr(n, "scheme"), attr(n, "label"));
+    } else if (q == "media:title") {
+      if (c.title.empty()) {
+        TextValue t = text_construct(n, s, "text/plain");
+        c.title = std::move(t.value);
+        c.title_type = std::move(t.type);
+      }
+    } else if (q == "media:description") {
+      if (entry && entry->summary.empty()) {
+        TextValue t = text_construct(n, s, "text/plain");
+        entry->summary = std::move(t.value);
+        entry->summary_type = std::move(t.type);
+      }
+    } else if (q == "cloud") {
+      if (!feed) return;
+      for (const char* a : {"domain", "port", "path", "registerprocedure", "protocol"})
+        feed->cloud[a] = attr(n, a);
+    } else if (q == "textinput") {
+      if (!feed || level != Level::kFeed) return;
+      for (pugi::xml_node ch : n.children()) {
+        if (ch.type() != pugi::node_element) continue;
+        std::string cq = qname(ch);
+        if (cq == "title" || cq == "description" || cq == "name") feed->textinput[cq] = text(ch);
+        else if (cq == "link") feed->textinput[cq] = resolve_url(s.base, text(ch));
+      }
+    } else if (q == "dcterms:valid") {
+      std::string v = text(n);
+      size_t pos = 0;
+      while (pos < v.size()) {
+        size_t semi = v.find(';', pos);
+        if (semi == std::string::npos) semi = v.size();
+        std::string_view part = trim(std::string_view(v).substr(pos, semi - pos));
+        size_t eq = part.find('=');
+        if (eq != std::string_view::npos) {
+          std::string key(trim(part.substr(0, eq)));
+          std::string val(trim(part.substr(eq + 1)));
+          if (key == "start" || key == "end") {
+            c.ext["validity_" + key] = val;
+            if (auto t = parse_date(val)) c.ext["validity_" + key + "_parsed"] = format_rfc3339(*t);
+          }
+        }
+        pos = semi + 1;
+      }
     } else if (q == "media:group") {
       read_fields(n, s, level, c, feed, entry);
     } else if (q == "icon") {
@@ -830,11 +887,11 @@ class FeedReader {
       if (feed) feed->license = v;
       else c.ext["license"] = v;
     } else if (q == "itunes:block" || q == "itunes:explicit") {
-      std::string v = ascii_lower(text(n));
-      std::string key = q == "itunes:block" ? "itunes_block" : "itunes_explicit";
-      if (q == "itunes:block") c.ext[key] = v == "yes" ? "1" : "0";
-      else if (v == "yes" || v == "true" || v == "explicit") c.ext[key] = "1";
-      else if (v == "no" || v == "false" || v == "clean") c.ext[key] = "0";
+      // Case-sensitive on purpose: iTunes itself only honours the lower-case values.
+      std::string v = text(n);
+      if (q == "itunes:block") c.ext["itunes_block"] = v == "yes" ? "1" : "0";
+      else if (v == "yes" || v == "true" || v == "explicit") c.ext["itunes_explicit"] = "true";
+      else if (v == "no" || v == "false" || v == "clean") c.ext["itunes_explicit"] = "false";
     } else if (q == "wfw:comment" || q == "wfw:commentrss") {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
     } else if (q == "newlocation") {
@@ -863,6 +920,16 @@ class FeedReader {
     }
     read_fields(n, scope, Level::kEntry, e, nullptr, &e);
     if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
+    // Like feedparser, an entry without a summary shows its first text or HTML content.
+    if (e.summary.empty()) {
+      for (const auto& ct : e.content) {
+        if (ct.type == "text/plain" || is_html_type(ct.type)) {
+          e.summary = ct.value;
+          e.summary_type = ct.type;
+          break;
+        }
+      }
+    }
     if (e.language.empty()) e.language = scope.lang;
     out_.entries.push_back(std::move(e));
   }
@@ -946,8 +1013,11 @@ class FeedReader {
           return;
         }
       }
-      out_.document.fatal = true;
-      out_.document.fatal_reason = "not a feed: root element <" + std::string(root.name()) + ">";
+      // An HTML page is not a feed; other XML vocabularies are read as empty feeds.
+      if (q == "html" || q == "xhtml:html") {
+        out_.document.fatal = true;
+        out_.document.fatal_reason = "not a feed: root element <" + std::string(root.name()) + ">";
+      }
       return;
     }
     if (!scope.lang.empty()) feed.language = scope.lang;
