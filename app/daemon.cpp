@@ -569,6 +569,7 @@ int run_daemon(const std::string& config_path) {
       }
     }
     health.tick();
+    if (started) daemon.refresh_readiness();
     int sig = sigtimedwait(&signals, nullptr, &tick);
     if (sig == SIGTERM || sig == SIGINT) {
       log::info(kComponent, "shutting down", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -99,9 +99,10 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   }
   item.enclosures = entry.enclosures;
   item.feed = {feed_url, plain(feed.feed.title, feed.feed.title_type), feed.feed.link};
-  // A revision is a change a reader would see: title, summary or body.
-  item.content_sha256 =
-      sha256_hex(item.title + '\x1f' + item.summary + '\x1f' + item.content_text);
+  // A revision is a change a reader would see: the title or the body text. The summary is
+  // left out because feeds carrying the same story differ in whether they send a teaser,
+  // and content_text already falls back to the summary when there is no body.
+  item.content_sha256 = sha256_hex(item.title + '\x1f' + item.content_text);
   return item;
 }
 
