@@ -649,7 +649,9 @@ class Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // followed here, hop by hop
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    // Waiting for a connection that may turn out to multiplex only pays off where HTTP/2 can
+    // be negotiated; on plain HTTP it holds requests back and then releases them in a bunch.
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, url.rfind("https://", 0) == 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // everything this libcurl decodes
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent_.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
