@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(3s);
     const long after = rss_bytes();
     std::printf("{\"mode\":\"idle\",\"feeds\":%d,\"rss_before_bytes\":%ld,\"rss_after_bytes\":%ld,"
-                "\"bytes_per_feed\":%.0f,\"polls_during_measure\":%ld}\n",
+                "\"bytes_per_feed\":%.0f,\"polls_during_measure\":%ld,",
                 o.idle_feeds, before, after, static_cast<double>(after - before) / o.idle_feeds,
                 listener.results_.load());
   } else {
@@ -213,12 +213,7 @@ int main(int argc, char** argv) {
   const ssize_t n = read(stats_pipe[0], buf, sizeof buf - 1);
   waitpid(farm_pid, nullptr, 0);
   std::string farm_stats = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "{}\n";
-  if (o.idle_feeds > 0) {
-    std::printf("{\"farm\":%s", farm_stats.c_str());
-  } else {
-    std::printf("\"farm\":%s", farm_stats.c_str());
-  }
-  std::fflush(stdout);
-  if (o.idle_feeds > 0) std::printf("}\n");
+  if (!farm_stats.empty() && farm_stats.back() == '\n') farm_stats.pop_back();
+  std::printf("\"farm\":%s}\n", farm_stats.c_str());
   return 0;
 }
