@@ -946,6 +946,21 @@ class Fetcher::Impl {
                               make_error(ErrorCode::kTimeout, "aborted at shutdown", true)));
       }
       transfers_.clear();
+      // Article fetches still waiting for their host were promised a result too.
+      for (Host& host : hosts_) {
+        for (Job& job : host.waiting) {
+          if (!job.article) continue;
+          Completed c;
+          c.result.url = job.article->url;
+          c.result.final_url = job.article->url;
+          c.result.tag = job.article->tag;
+          c.result.fetched_at = clock_->now();
+          c.result.error = make_error(ErrorCode::kTimeout, "not started before shutdown", true);
+          done.push_back(std::move(c));
+        }
+        waiting_total_ -= host.waiting.size();
+        host.waiting.clear();
+      }
     }
     deliver(done);
   }
