@@ -116,6 +116,7 @@ struct Job {
 struct Host {
   std::string name;
   int in_flight = 0;
+  int unsent = 0;          // started transfers whose request has not gone out yet
   int throttle_count = 0;  // consecutive 429/503 answers
   Clock::time_point last_start{};
   Clock::time_point blocked_until{};
@@ -139,6 +140,8 @@ struct Transfer {
   int redirects = 0;
   bool permanent_chain = true;
   bool blocked_address = false;
+  bool sent = false;  // the request went out (prereq callback ran)
+  void* owner = nullptr;
   std::optional<Error> abort_error;
   char error_text[CURL_ERROR_SIZE] = {};
   std::int64_t wire_bytes_before = 0;  // completed hops
@@ -230,14 +233,14 @@ curl_socket_t on_open_socket(void* userp, curlsocktype purpose, struct curl_sock
   return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
-// Runs for every request, also on a reused connection, which the socket hook never sees.
-int on_prereq(void* userp, char* conn_primary_ip, char*, int, int) {
-  auto* t = static_cast<Transfer*>(userp);
-  if (t->guard != nullptr && !t->guard->allows_text(conn_primary_ip)) {
-    t->blocked_address = true;
-    return CURL_PREREQFUNC_ABORT;
+// The guard's second check: runs for every request, also on a reused connection, which the
+// socket hook never sees.
+bool prereq_allows(Transfer& t, const char* conn_primary_ip) {
+  if (t.guard != nullptr && !t.guard->allows_text(conn_primary_ip)) {
+    t.blocked_address = true;
+    return false;
   }
-  return CURL_PREREQFUNC_OK;
+  return true;
 }
 
 Error map_curl_error(CURLcode code, const Transfer& t, const char* detail) {
@@ -482,6 +485,22 @@ class Fetcher::Impl {
     std::vector<FetchEvent> events;
   };
 
+  // Called by curl on the fetch thread right before a request is sent (each redirect hop too).
+  static int on_prereq(void* userp, char* conn_primary_ip, char*, int, int) {
+    auto* t = static_cast<Transfer*>(userp);
+    if (!prereq_allows(*t, conn_primary_ip)) return CURL_PREREQFUNC_ABORT;
+    auto* self = static_cast<Impl*>(t->owner);
+    std::lock_guard lock(self->mu_);
+    Host& host = self->hosts_[t->host];
+    host.last_start = std::max(host.last_start, self->clock_->now());
+    if (!t->sent) {
+      t->sent = true;
+      host.unsent--;
+      self->pending_hosts_.push_back(t->host);
+    }
+    return CURL_PREREQFUNC_OK;
+  }
+
   // ---- scheduling state (all under mu_) ----
 
   std::string_view intern(const std::string& group) { return *groups_.insert(group).first; }
@@ -605,6 +624,9 @@ class Fetcher::Impl {
       }
       if (stopping_) return;
       if (host.in_flight >= config_.per_host_concurrency) return;  // a completion re-pumps it
+      // Spacing counts from when the previous request actually went out (a new connection
+      // sends a loop turn or more after the start), so hold on until it has.
+      if (host.unsent > 0) return;  // its prereq callback re-pumps the host
       if (in_flight_ >= config_.max_in_flight) {
         if (!host.in_starved_list) {
           host.in_starved_list = true;
@@ -649,7 +671,9 @@ class Fetcher::Impl {
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);  // followed here, hop by hop
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    // Waiting for a connection that may turn out to multiplex only pays off where HTTP/2 can
+    // be negotiated; on plain HTTP it holds requests back and then releases them in a bunch.
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, url.rfind("https://", 0) == 0 ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");  // everything this libcurl decodes
     curl_easy_setopt(e, CURLOPT_USERAGENT, user_agent_.c_str());
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout.count()));
@@ -669,9 +693,10 @@ class Fetcher::Impl {
     if (t.guard != nullptr) {
       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
       curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &t);
-      curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, on_prereq);
-      curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
     }
+    t.owner = this;
+    curl_easy_setopt(e, CURLOPT_PREREQFUNCTION, &Impl::on_prereq);
+    curl_easy_setopt(e, CURLOPT_PREREQDATA, &t);
     curl_slist* list = nullptr;
     if (t.kind == FetchKind::kFeed) list = curl_slist_append(list, (std::string("Accept: ") + kFeedAccept).c_str());
     if (!validators.etag.empty()) list = curl_slist_append(list, ("If-None-Match: " + validators.etag).c_str());
@@ -714,6 +739,7 @@ class Fetcher::Impl {
     t->result.final_url = url;
     setup_easy(*t, url, validators);
     hosts_[h].in_flight++;
+    hosts_[h].unsent++;
     hosts_[h].last_start = now;
     ++in_flight_;
     curl_multi_add_handle(multi_.get(), t->easy);
@@ -793,6 +819,7 @@ class Fetcher::Impl {
 
     Host& host = hosts_[t->host];
     host.in_flight--;
+    if (!t->sent) host.unsent--;
     --in_flight_;
     pending_hosts_.push_back(t->host);
     if (status == 429 || status == 503) {
@@ -919,6 +946,21 @@ class Fetcher::Impl {
                               make_error(ErrorCode::kTimeout, "aborted at shutdown", true)));
       }
       transfers_.clear();
+      // Article fetches still waiting for their host were promised a result too.
+      for (Host& host : hosts_) {
+        for (Job& job : host.waiting) {
+          if (!job.article) continue;
+          Completed c;
+          c.result.url = job.article->url;
+          c.result.final_url = job.article->url;
+          c.result.tag = job.article->tag;
+          c.result.fetched_at = clock_->now();
+          c.result.error = make_error(ErrorCode::kTimeout, "not started before shutdown", true);
+          done.push_back(std::move(c));
+        }
+        waiting_total_ -= host.waiting.size();
+        host.waiting.clear();
+      }
     }
     deliver(done);
   }

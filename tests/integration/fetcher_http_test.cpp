@@ -207,6 +207,35 @@ TEST(FetcherHttp, RateLimitStormBlocksTheWholeHostUntilRetryAfter) {
   EXPECT_EQ(server.total(), 12u);
 }
 
+TEST(FetcherHttp, ArticlesWaitingForAThrottledHostStillGetAResultAtStop) {
+  TestHttpServer server;
+  server.server().Get("/f", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 429;
+    res.set_header("Retry-After", "3600");
+  });
+  server.start();
+  FetchConfig c = test_config();
+  c.backoff_max = 2h;
+  c.allow_private_networks = {"127.0.0.0/8"};
+  Harness h(c);
+  h.fetcher.upsert_feed(feed(server.url("/f")));
+  h.fetcher.start();
+  h.advance(1min);
+  ASSERT_TRUE(h.collector.wait_for(1));
+  FetchRequest a;
+  a.url = server.url("/article");
+  a.tag = 42;
+  h.fetcher.fetch_article(a);
+  settle();
+  EXPECT_EQ(server.count("/article"), 0u);  // the host is blocked for an hour
+  h.fetcher.stop(100ms);
+  ASSERT_TRUE(h.collector.wait_for(2, 1s));
+  FetchResult r = h.collector.result(1);
+  EXPECT_EQ(r.tag, 42u);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->code, ErrorCode::kTimeout);
+}
+
 TEST(FetcherHttp, ServiceUnavailableHonoursRetryAfterAsHttpDate) {
   TestHttpServer server;
   server.server().Get("/f", [&](const httplib::Request&, httplib::Response& res) {
