@@ -208,6 +208,12 @@ std::int64_t to_int(std::string_view s) {
   return any ? v : 0;
 }
 
+// Text without markup or references has nothing to sanitise; most titles are like that.
+std::string sanitize(std::string_view html, std::string_view base) {
+  if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
+  return html::sanitize_html(html, base);
+}
+
 class FeedReader {
  public:
   FeedReader(ParsedFeed& out, const DocumentInfo& info) : out_(out), info_(info) {}
@@ -502,7 +508,7 @@ class FeedReader {
       if (auto decoded = base64_decode(value)) value = std::move(*decoded);
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) value = html::sanitize_html(value, scope.base);
+    if (is_html_type(type) && dangerous) value = sanitize(value, scope.base);
     map_c1_controls(value);
     t.value = std::move(value);
     t.type = type;
@@ -701,7 +707,7 @@ class FeedReader {
       if (q == "xhtml:body" || q == "body") {
         std::string v;
         serialize_children(n, v, false);
-        ct.value = html::sanitize_html(trim(v), s.base);
+        ct.value = sanitize(trim(v), s.base);
         ct.type = std::string(def);
       } else {
         TextValue t = text_construct(n, s, def);
