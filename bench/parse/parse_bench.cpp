@@ -3,6 +3,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <sys/resource.h>
+
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -116,10 +118,38 @@ int write_feeds(const char* dir) {
   return 0;
 }
 
+long max_rss_kb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+// Peak memory that parse_feed + to_item add on top of the document bytes already in memory.
+int measure_memory(const char* path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::string doc(static_cast<std::size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  in.read(doc.data(), static_cast<std::streamsize>(doc.size()));
+  long before = max_rss_kb();
+  feedpipe::DocumentInfo info;
+  feedpipe::ParsedFeed feed = feedpipe::parser::parse_feed(doc, info);
+  feedpipe::parser::NormalizeOptions opts{"https://news.example/rss", 0, nullptr};
+  std::size_t n = 0;
+  for (const auto& e : feed.entries) n += feedpipe::parser::to_item(feed, e, opts).id.size();
+  long after = max_rss_kb();
+  double mb = static_cast<double>(doc.size()) / (1 << 20);
+  std::printf("document %.1f MB, %zu entries: peak RSS %.1f MB (document %.1f MB + parse %.1f MB) "
+              "= %.2fx the document\n",
+              mb, feed.entries.size(), after / 1024.0, mb, (after - before) / 1024.0,
+              (after / 1024.0) / mb);
+  return n == 0 && !feed.entries.empty();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--write") == 0) return write_feeds(argv[2]);
+  if (argc == 3 && std::strcmp(argv[1], "--memory") == 0) return measure_memory(argv[2]);
   benchmark::Initialize(&argc, argv);
   register_all();
   RatioReporter reporter;
