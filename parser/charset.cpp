@@ -38,6 +38,13 @@ std::string iconv_name(std::string_view charset) {
   if (c == "macintosh" || c == "mac-roman") return "MACINTOSH";
   if (c == "x-sjis" || c == "shift-jis") return "SHIFT_JIS";
   if (c == "cp-1252" || c == "win-1252") return "CP1252";
+  if (c == "cp_is" || c == "cp-is") return "CP861";
+  if (c == "maccentraleurope" || c == "maclatin2") return "MAC-CENTRALEUROPE";
+  if (c == "macgreek") return "CP1253";  // glibc lacks MacGreek; closest table it has
+  if (c == "maciceland") return "MAC-IS";
+  if (c == "macroman") return "MACINTOSH";
+  if (c == "macturkish") return "CP1254";
+  if (c == "ibm039") return "IBM037";
   return c;
 }
 

@@ -74,11 +74,16 @@ void common_json(json& j, const CommonFields& c) {
   if (!c.ext.empty()) {
     json ext = json::object();
     for (const auto& [k, v] : c.ext) {
-      if (k == "itunes_block") ext[k] = v == "1" ? 1 : 0;
+      if (k == "subtitle" || k == "license") {
+        j[k] = v;  // entry fields the shared model keeps in ext
+        continue;
+      }
+      if (k == "guidislink") ext[k] = true;
+      else if (k == "itunes_block") ext[k] = v == "1" ? 1 : 0;
       else if (k == "itunes_explicit") ext[k] = v == "true";
       else ext[k] = v;
     }
-    j["ext"] = std::move(ext);
+    if (!ext.empty()) j["ext"] = std::move(ext);
   }
 }
 

@@ -26,6 +26,7 @@ struct KnownNamespace {
 };
 constexpr KnownNamespace kNamespaces[] = {
     {"http://backend.userland.com/rss", ""},
+    {"http://backend.userland.com/rss2", ""},
     {"http://blogs.law.harvard.edu/tech/rss", ""},
     {"http://purl.org/rss/1.0/", ""},
     {"http://my.netscape.com/rdf/simple/0.9/", ""},
@@ -663,16 +664,26 @@ class FeedReader {
       read_link(n, s, c, entry);
     } else if (q == "id" || q == "guid" || q == "dc:identifier") {
       std::string v = text(n);
+      bool is_link = true;
       if (q == "guid") {
         std::string perma = ascii_lower(trim(attr(n, "ispermalink")));
-        bool is_link = perma != "false";
-        if (entry) entry->guid_is_permalink = is_link;
+        is_link = perma != "false";
+        if (entry) {
+          entry->guid_is_permalink = is_link;
+          if (is_link) entry->ext["guidislink"] = "true";
+        }
         if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
       }
+      // Like feedparser, an id that may be a link is resolved against the base.
+      if (is_link && q != "dc:identifier" && !v.empty()) v = resolve_url(s.base, v);
       if (q != "dc:identifier" || c.id.empty()) c.id = v;
-    } else if (q == "description" || q == "abstract") {
+    } else if (q == "description" || q == "abstract" || q == "dc:description") {
       TextValue t = text_construct(n, s, "text/html");
-      if (entry) {
+      if (entry && summary_from_ == "summary") {
+        // Both <summary> and <description>: the second one is the body.
+        entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+      } else if (entry) {
+        summary_from_ = "description";
         entry->summary = std::move(t.value);
         entry->summary_type = std::move(t.type);
       } else if (feed) {
@@ -683,6 +694,11 @@ class FeedReader {
       TextValue t = text_construct(n, s, "text/plain");
       if (entry) {
         if (q == "itunes:summary" && !entry->summary.empty()) return;
+        if (q == "summary" && !is_atom_ && summary_from_ == "description") {
+          entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+          return;
+        }
+        if (q == "summary") summary_from_ = "summary";
         entry->summary = std::move(t.value);
         entry->summary_type = std::move(t.type);
       } else if (feed && (q == "summary" || feed->subtitle.empty())) {
@@ -893,21 +909,34 @@ class FeedReader {
       if (feed) feed->license = v;
       else c.ext["license"] = v;
     } else if (q == "itunes:block" || q == "itunes:explicit") {
-      // Case-sensitive on purpose: iTunes itself only honours the lower-case values.
-      std::string v = text(n);
+      // Exact match on purpose: iTunes itself only honours the bare lower-case values.
+      std::string v = plain_text(n);
       if (q == "itunes:block") c.ext["itunes_block"] = v == "yes" ? "1" : "0";
       else if (v == "yes" || v == "true" || v == "explicit") c.ext["itunes_explicit"] = "true";
       else if (v == "no" || v == "false" || v == "clean") c.ext["itunes_explicit"] = "false";
+    } else if (q == "itunes:link") {
+      if (attr(n, "rel") != "image") return;
+      std::string href = resolve_url(s.base, attr(n, "href"));
+      if (feed && feed->image.url.empty()) feed->image.url = href;
+      if (entry && entry->image.empty()) entry->image = href;
+    } else if (q == "itunes:duration") {
+      c.ext["itunes_duration"] = text(n);
     } else if (q == "wfw:comment" || q == "wfw:commentrss") {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
     } else if (q == "newlocation") {
       if (feed) feed->ext["newlocation"] = text(n);
+    } else if (q.find(':') != std::string::npos && !n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
+      // Unknown extension elements are kept under feedparser's prefix_local names.
+      std::string key = q;
+      std::replace(key.begin(), key.end(), ':', '_');
+      if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
     }
   }
 
   void read_entry(pugi::xml_node n, const Scope& scope) {
     Entry e;
     guid_link_.clear();
+    summary_from_.clear();
     if (version_ == "cdf") {
       std::string href = attr(n, "href");
       if (!href.empty()) {
@@ -1037,6 +1066,7 @@ class FeedReader {
   EntityIssues issues_;
   std::string version_;
   std::string guid_link_;
+  std::string summary_from_;  // which element gave the entry summary (RSS pairs)
   bool is_atom_ = false;
   bool netscape_ = false;
 };
