@@ -71,8 +71,12 @@ void common_json(json& j, const CommonFields& c) {
     }
     j["categories"] = std::move(cats);
   }
-  if (!c.ext.empty()) {
+  if (!c.ext.empty() || !c.ext_json.empty()) {
     json ext = json::object();
+    for (const auto& [k, v] : c.ext_json) {
+      json parsed = json::parse(v, nullptr, false);
+      if (!parsed.is_discarded()) ext[k] = std::move(parsed);
+    }
     for (const auto& [k, v] : c.ext) {
       if (k == "subtitle" || k == "license") {
         j[k] = v;  // entry fields the shared model keeps in ext

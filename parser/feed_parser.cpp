@@ -1,5 +1,6 @@
 #include "parser/feed_parser.h"
 
+#include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -213,6 +214,55 @@ std::int64_t to_int(std::string_view s) {
 std::string sanitize(std::string_view html, std::string_view base) {
   if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
   return html::sanitize_html(html, base);
+}
+
+// Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
+// GeoJSON's lon/lat order when the reference system is latitude-first.
+nlohmann::json geo_points(std::string_view text, int dim, bool swap) {
+  std::vector<double> nums;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ',')) ++i;
+    size_t b = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != ',') ++i;
+    if (i > b) {
+      std::string tok(text.substr(b, i - b));
+      char* end = nullptr;
+      double v = std::strtod(tok.c_str(), &end);
+      if (end != tok.c_str() + tok.size()) return nlohmann::json::array();
+      nums.push_back(v);
+    }
+  }
+  nlohmann::json pts = nlohmann::json::array();
+  if (dim < 2 || nums.size() % static_cast<size_t>(dim) != 0) return pts;
+  for (size_t k = 0; k + static_cast<size_t>(dim) <= nums.size(); k += static_cast<size_t>(dim)) {
+    nlohmann::json p = nlohmann::json::array();
+    if (swap) p = {nums[k + 1], nums[k]};
+    else p = {nums[k], nums[k + 1]};
+    for (int d = 2; d < dim; ++d) p.push_back(nums[k + static_cast<size_t>(d)]);
+    pts.push_back(std::move(p));
+  }
+  return pts;
+}
+
+// "hh:mm:ss.fff" / "mm:ss" / "ss" -> seconds.
+std::optional<double> clock_seconds(std::string_view s) {
+  double total = 0;
+  size_t pos = 0;
+  int parts = 0;
+  while (pos <= s.size()) {
+    size_t colon = s.find(':', pos);
+    std::string part(trim(s.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos)));
+    if (part.empty()) return std::nullopt;
+    char* end = nullptr;
+    double v = std::strtod(part.c_str(), &end);
+    if (end != part.c_str() + part.size()) return std::nullopt;
+    total = total * 60 + v;
+    if (++parts > 3) return std::nullopt;
+    if (colon == std::string_view::npos) break;
+    pos = colon + 1;
+  }
+  return total;
 }
 
 class FeedReader {
@@ -821,6 +871,19 @@ class FeedReader {
     } else if (q == "image") {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
+      if (q == "media:thumbnail") {
+        nlohmann::json list = c.ext_json.count("media_thumbnail")
+                                  ? nlohmann::json::parse(c.ext_json["media_thumbnail"], nullptr, false)
+                                  : nlohmann::json::array();
+        if (!list.is_array()) list = nlohmann::json::array();
+        nlohmann::json x = nlohmann::json::object();
+        for (const char* a : {"url", "width", "height", "time"}) {
+          std::string v = attr(n, a);
+          if (!v.empty()) x[a] = std::string(a) == "url" ? resolve_url(s.base, v) : v;
+        }
+        list.push_back(std::move(x));
+        c.ext_json["media_thumbnail"] = list.dump();
+      }
       std::string href = attr(n, q == "itunes:image" ? "href" : "url");
       if (href.empty()) href = attr(n, "url");
       if (href.empty()) return;
@@ -877,6 +940,65 @@ class FeedReader {
         }
         pos = semi + 1;
       }
+    } else if (q == "georss:point" || q == "georss:line" || q == "georss:polygon" ||
+               q == "georss:box" || q == "georss:where" || q == "gml:point" ||
+               q == "gml:linestring" || q == "gml:polygon") {
+      read_geo(n, q, c);
+    } else if (q == "psc:chapters") {
+      if (c.ext_json.count("psc_chapters")) return;  // only the first list counts
+      nlohmann::json chapters = nlohmann::json::array();
+      for (pugi::xml_node ch : n.children()) {
+        if (ch.type() != pugi::node_element || qname(ch) != "psc:chapter") continue;
+        nlohmann::json x = nlohmann::json::object();
+        for (const char* a : {"start", "title", "href", "image"}) {
+          std::string v = attr(ch, a);
+          if (!v.empty()) x[a] = v;
+        }
+        if (auto secs = clock_seconds(attr(ch, "start"))) x["start_parsed"] = *secs;
+        chapters.push_back(std::move(x));
+      }
+      nlohmann::json j = {{"version", attr(n, "version")}, {"chapters", std::move(chapters)}};
+      c.ext_json["psc_chapters"] = j.dump();
+    } else if (q == "media:credit" || q == "media:thumbnail_list") {
+      nlohmann::json list = c.ext_json.count("media_credit")
+                                ? nlohmann::json::parse(c.ext_json["media_credit"], nullptr, false)
+                                : nlohmann::json::array();
+      if (!list.is_array()) list = nlohmann::json::array();
+      nlohmann::json x = nlohmann::json::object();
+      for (const char* a : {"role", "scheme"}) {
+        std::string v = attr(n, a);
+        if (!v.empty()) x[a] = v;
+      }
+      x["content"] = text(n);
+      list.push_back(std::move(x));
+      c.ext_json["media_credit"] = list.dump();
+    } else if (q == "media:restriction" || q == "media:license" || q == "media:rating" ||
+               q == "media:player") {
+      nlohmann::json x = nlohmann::json::object();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string an = ascii_lower(a.name());
+        if (an.starts_with("xmlns")) continue;
+        std::string v = attr_text(a);
+        x[an] = (an == "href" || an == "url") ? resolve_url(s.base, v) : v;
+      }
+      std::string v = text(n);
+      if (q == "media:restriction") {
+        nlohmann::json codes = nlohmann::json::array();
+        std::string cur;
+        for (char ch : v + " ") {
+          if (std::isspace(static_cast<unsigned char>(ch))) {
+            if (!cur.empty()) codes.push_back(ascii_lower(cur));
+            cur.clear();
+          } else {
+            cur += ch;
+          }
+        }
+        x["content"] = std::move(codes);
+      } else if (!v.empty()) {
+        x["content"] = v;
+      }
+      std::string key = "media_" + q.substr(6);
+      c.ext_json[key] = x.dump();
     } else if (q == "media:group") {
       read_fields(n, s, level, c, feed, entry);
     } else if (q == "icon") {
@@ -931,6 +1053,67 @@ class FeedReader {
       std::replace(key.begin(), key.end(), ':', '_');
       if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
     }
+  }
+
+  void read_geo(pugi::xml_node n, const std::string& q, CommonFields& c) {
+    nlohmann::json where = nlohmann::json::object();
+    if (q.starts_with("georss:") && q != "georss:where") {
+      std::string v = text(n);
+      nlohmann::json pts = geo_points(v, 2, true);
+      if (pts.empty()) return;
+      if (q == "georss:point") {
+        where = {{"type", "Point"}, {"coordinates", pts[0]}};
+      } else if (q == "georss:line") {
+        where = {{"type", "LineString"}, {"coordinates", pts}};
+      } else if (q == "georss:polygon") {
+        where = {{"type", "Polygon"}, {"coordinates", nlohmann::json::array({pts})}};
+      } else {
+        where = {{"type", "Box"}, {"coordinates", pts}};
+      }
+    } else {
+      pugi::xml_node geom = n;
+      if (q == "georss:where") {
+        geom = {};
+        for (pugi::xml_node ch : n.children())
+          if (ch.type() == pugi::node_element) {
+            geom = ch;
+            break;
+          }
+        if (!geom) return;
+      }
+      std::string g = qname(geom);
+      std::string srs = attr(geom, "srsName");
+      int dim = static_cast<int>(to_int(attr(geom, "srsDimension")));
+      if (dim < 2) dim = 2;
+      // Latitude-first reference systems (WGS 84 and its 3-D form) are swapped to lon/lat.
+      bool swap = srs.empty() || srs.find("4326") != std::string::npos ||
+                  srs.find("4979") != std::string::npos;
+      auto find_text = [&](pugi::xml_node from, const char* local) -> std::string {
+        pugi::xml_node found = from.find_node([local](pugi::xml_node d) {
+          std::string_view nm = d.name();
+          size_t colon = nm.find(':');
+          return d.type() == pugi::node_element &&
+                 iequals(colon == std::string_view::npos ? nm : nm.substr(colon + 1), local);
+        });
+        return found ? text(found) : std::string();
+      };
+      if (g == "gml:point") {
+        nlohmann::json pts = geo_points(find_text(geom, "pos"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "Point"}, {"coordinates", pts[0]}};
+      } else if (g == "gml:linestring") {
+        nlohmann::json pts = geo_points(find_text(geom, "posList"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "LineString"}, {"coordinates", pts}};
+      } else if (g == "gml:polygon") {
+        nlohmann::json pts = geo_points(find_text(geom, "posList"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "Polygon"}, {"coordinates", nlohmann::json::array({pts})}};
+      } else {
+        return;
+      }
+    }
+    c.ext_json["where"] = where.dump();
   }
 
   void read_entry(pugi::xml_node n, const Scope& scope) {
