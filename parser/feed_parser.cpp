@@ -342,7 +342,15 @@ class FeedReader {
     std::string_view prefix = colon == std::string_view::npos ? std::string_view() : raw.substr(0, colon);
     std::string_view local = colon == std::string_view::npos ? raw : raw.substr(colon + 1);
     bool found = false;
-    std::string_view uri = lookup_ns(prefix, &found);
+    std::string_view uri;
+    // A declaration on the element itself applies to its own name.
+    std::string own = prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
+    if (pugi::xml_attribute decl = n.attribute(own.c_str())) {
+      uri = decl.value();
+      found = true;
+    } else {
+      uri = lookup_ns(prefix, &found);
+    }
     if (uri_out) *uri_out = uri;
     std::string name;
     if (!prefix.empty() && !found) {
@@ -972,6 +980,15 @@ class FeedReader {
       x["content"] = text(n);
       list.push_back(std::move(x));
       c.ext_json["media_credit"] = list.dump();
+    } else if (q == "thr:in-reply-to") {
+      nlohmann::json x = nlohmann::json::object();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string an = ascii_lower(a.name());
+        if (an.starts_with("xmlns")) continue;
+        std::string v = attr_text(a);
+        x[an] = an == "href" ? resolve_url(s.base, v) : v;
+      }
+      c.ext_json["thr_in-reply-to"] = x.dump();
     } else if (q == "media:restriction" || q == "media:license" || q == "media:rating" ||
                q == "media:player") {
       nlohmann::json x = nlohmann::json::object();
