@@ -45,6 +45,7 @@ std::string iconv_name(std::string_view charset) {
   if (c == "macroman") return "MACINTOSH";
   if (c == "macturkish") return "CP1254";
   if (c == "ibm039") return "IBM037";
+  if (c == "csibm861") return "IBM861";
   return c;
 }
 

@@ -78,7 +78,7 @@ void common_json(json& j, const CommonFields& c) {
       if (!parsed.is_discarded()) ext[k] = std::move(parsed);
     }
     for (const auto& [k, v] : c.ext) {
-      if (k == "subtitle" || k == "license") {
+      if (k == "subtitle" || k == "license" || k == "newlocation") {
         j[k] = v;  // entry fields the shared model keeps in ext
         continue;
       }

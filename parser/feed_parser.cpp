@@ -293,8 +293,37 @@ class FeedReader {
       scope.base = resolve_url(info_.base_url, info_.content_location);
     scope.lang = info_.content_language;
     read_root(root, scope);
+    if (!out_.document.bozo) check_prefixes(root);
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
+  }
+
+  // Every prefixed element and attribute name must have a declaration in scope.
+  void check_prefixes(pugi::xml_node root) {
+    std::vector<NsDecl> scope;
+    auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
+      size_t mark = scope.size();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string_view an = a.name();
+        if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
+      }
+      auto declared = [&](std::string_view name) {
+        size_t colon = name.find(':');
+        if (colon == std::string_view::npos) return true;
+        std::string_view prefix = name.substr(0, colon);
+        if (prefix == "xml" || prefix == "xmlns") return true;
+        for (const auto& d : scope)
+          if (d.prefix == prefix) return true;
+        return false;
+      };
+      bool ok = declared(n.name());
+      for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
+      for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
+        if (c.type() == pugi::node_element) ok = self(self, c);
+      scope.resize(mark);
+      return ok;
+    };
+    if (!walk(walk, root)) note_bozo("undeclared namespace prefix");
   }
 
   void note_bozo(std::string_view reason) {
@@ -1064,8 +1093,21 @@ class FeedReader {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
     } else if (q == "newlocation") {
       if (feed) feed->ext["newlocation"] = text(n);
-    } else if (q.find(':') != std::string::npos && !n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
+    } else if (q == "tags") {
+      std::string v = text(n);
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        size_t comma = v.find(',', pos);
+        if (comma == std::string::npos) comma = v.size();
+        std::string term(trim(std::string_view(v).substr(pos, comma - pos)));
+        if (!term.empty()) add_category(c, term, "", "");
+        pos = comma + 1;
+      }
+    } else if (q == "feedburner:browserfriendly") {
+      if (feed) feed->info = text_construct(n, s, "text/plain").value;
+    } else if (!n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
       // Unknown extension elements are kept under feedparser's prefix_local names.
+      // Unprefixed unknown elements too (first one at the shallowest level wins).
       std::string key = q;
       std::replace(key.begin(), key.end(), ':', '_');
       if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
@@ -1083,6 +1125,7 @@ class FeedReader {
       } else if (q == "georss:line") {
         where = {{"type", "LineString"}, {"coordinates", pts}};
       } else if (q == "georss:polygon") {
+        if (pts.size() < 4) return;  // a ring needs at least four positions
         where = {{"type", "Polygon"}, {"coordinates", nlohmann::json::array({pts})}};
       } else {
         where = {{"type", "Box"}, {"coordinates", pts}};
@@ -1154,6 +1197,10 @@ class FeedReader {
       }
     }
     read_fields(n, scope, Level::kEntry, e, nullptr, &e);
+    if (e.id.empty() && version_.starts_with("rss")) {
+      std::string about = attr(n, "rdf:about");
+      if (!about.empty()) e.id = about;
+    }
     if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
     // Like feedparser, an entry without a summary shows its first text or HTML content.
     if (e.summary.empty()) {

@@ -109,7 +109,10 @@ void decode_references(std::string_view raw, std::string& out, const DeclaredEnt
           }
         }
         if (value.empty()) {
-          value = html_entity(name);
+          // HTML 4 meanings, which feeds were written against (HTML5 moved these two).
+          if (name == "lang") value = "\xE2\x8C\xA9";
+          else if (name == "rang") value = "\xE2\x8C\xAA";
+          else value = html_entity(name);
           if (issues) issues->undefined_entity = true;
         }
       }
