@@ -239,6 +239,9 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
       if (ascii_only || valid_utf8(data)) continue;
       c = detect_with_uchardet(data);
       if (c == "ascii") c.clear();
+      // uchardet names the superset; report the common charset when the bytes fit it.
+      std::string narrow = c == "uhc" ? "euc-kr" : c == "gb18030" ? "gb2312" : "";
+      if (!narrow.empty() && transcode_to_utf8(data, narrow, &result.utf8)) c = narrow;
     }
     if (c.empty()) continue;
     if (c == "us-ascii" && !ascii_only) continue;
@@ -250,7 +253,7 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
           result.bozo_reason = "document declared as " + declared + ", but parsed as " + name;
       }
       result.encoding = name;
-      if (result.encoding == "gb2312") result.encoding = "gb18030";
+      if (result.encoding == "gb2312" && i != 3) result.encoding = "gb18030";
       return result;
     }
   }

@@ -66,6 +66,8 @@ void decode_references(std::string_view raw, std::string& out, const DeclaredEnt
     if (j < raw.size() && raw[j] == '#') {
       ++j;
       bool hex = j < raw.size() && (raw[j] == 'x' || raw[j] == 'X');
+      // XML only allows a lower-case x; decode the other anyway but report it.
+      if (hex && raw[j] == 'X' && issues) issues->bare_ampersand = true;
       if (hex) ++j;
       size_t start = j;
       char32_t cp = 0;
