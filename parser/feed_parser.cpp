@@ -761,8 +761,11 @@ class FeedReader {
         }
         if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
       }
-      // Like feedparser, an id that may be a link is resolved against the base.
-      if (is_link && q != "dc:identifier" && !v.empty()) v = resolve_url(s.base, v);
+      // Like feedparser, an id that is a relative link is resolved against the base; bare
+      // tokens ("375129") stay as the publisher wrote them.
+      if (is_link && q != "dc:identifier" && !v.empty() &&
+          (v.find('/') != std::string::npos || v.starts_with(".")))
+        v = resolve_url(s.base, v);
       if (q != "dc:identifier" || c.id.empty()) c.id = v;
     } else if (q == "description" || q == "abstract" || q == "dc:description") {
       TextValue t = text_construct(n, s, "text/html");
