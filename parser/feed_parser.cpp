@@ -171,6 +171,26 @@ void map_c1_controls(std::string& s) {
   s.swap(out);
 }
 
+// UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
+// non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
+void undo_double_encoding(std::string& s) {
+  std::string bytes;
+  bool any = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      bytes += static_cast<char>(c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+      bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F));
+      ++i;
+      any = true;
+    } else {
+      return;
+    }
+  }
+  if (any && valid_utf8(bytes)) s.swap(bytes);
+}
+
 std::optional<std::string> base64_decode(std::string_view in) {
   auto val = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -597,6 +617,7 @@ class FeedReader {
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
     if (is_html_type(type) && dangerous) value = sanitize(value, scope.base);
+    if (out_.document.encoding == "utf-8") undo_double_encoding(value);
     map_c1_controls(value);
     t.value = std::move(value);
     t.type = type;
@@ -1094,6 +1115,8 @@ class FeedReader {
       c.ext["itunes_duration"] = text(n);
     } else if (q == "wfw:comment" || q == "wfw:commentrss") {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
+    } else if (q == "redirect") {
+      if (feed) read_fields(n, s, level, c, feed, entry);
     } else if (q == "newlocation") {
       if (feed) feed->ext["newlocation"] = text(n);
     } else if (q == "tags") {
