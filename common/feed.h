@@ -87,6 +87,8 @@ struct CommonFields {
   std::vector<Category> categories;
   // Anything else kept under feedparser's key names (itunes_*, media_*, ...).
   std::map<std::string, std::string> ext;
+  // Structured extension values (georss where, media_*, psc_chapters) as JSON text.
+  std::map<std::string, std::string> ext_json;
 };
 
 struct FeedInfo : CommonFields {

@@ -39,7 +39,7 @@ std::optional<std::int64_t> make_time(int y, int mo, int d, int h, int mi, int s
 
 // Reads exactly `n` digits at `p`.
 bool digits(std::string_view s, size_t& p, size_t n, int* out) {
-  if (p + n > s.size()) return false;
+  if (n > 9 || p + n > s.size()) return false;
   int v = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!is_digit(s[p + i])) return false;

@@ -125,7 +125,7 @@ std::string normalize_percent(std::string_view s) {
         out += kHex[v & 15];
       }
       i += 2;
-    } else if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' ||
+    } else if (c == '%' || c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' ||
                c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
       out += '%';
       out += kHex[c >> 4];
@@ -220,6 +220,9 @@ std::string canonicalize_url(std::string_view url, const std::vector<std::string
   if (!p.has_scheme || (scheme != "http" && scheme != "https") || !p.has_authority)
     return std::string(url);
   std::string_view auth = p.authority;
+  // Spaces or control characters in the authority: not a URL we can vouch for.
+  if (std::any_of(auth.begin(), auth.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; }))
+    return std::string(url);
   size_t at = auth.rfind('@');
   std::string userinfo;
   if (at != std::string_view::npos) {
@@ -235,14 +238,19 @@ std::string canonicalize_url(std::string_view url, const std::vector<std::string
       port = std::string(auth.substr(close + 2));
   } else {
     size_t colon = auth.rfind(':');
-    host = lower(auth.substr(0, colon));
-    if (colon != std::string_view::npos) port = std::string(auth.substr(colon + 1));
+    std::string_view digits = colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
+    bool numeric = !digits.empty() &&
+                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    // Only a numeric port is a port; anything else stays part of the host as written.
+    host = lower(numeric ? auth.substr(0, colon) : auth);
+    if (numeric) port = std::string(digits);
   }
-  while (host.ends_with(".")) host.pop_back();
+  if (host.find(':') == std::string::npos)
+    while (host.ends_with(".")) host.pop_back();
   if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port.clear();
   std::string out = scheme + "://" + userinfo + host;
   if (!port.empty()) out += ":" + port;
-  std::string path = normalize_percent(remove_dot_segments(p.path));
+  std::string path = remove_dot_segments(normalize_percent(p.path));
   out += path.empty() ? "/" : path;
   if (p.has_query) {
     std::string kept;

@@ -38,6 +38,14 @@ std::string iconv_name(std::string_view charset) {
   if (c == "macintosh" || c == "mac-roman") return "MACINTOSH";
   if (c == "x-sjis" || c == "shift-jis") return "SHIFT_JIS";
   if (c == "cp-1252" || c == "win-1252") return "CP1252";
+  if (c == "cp_is" || c == "cp-is") return "CP861";
+  if (c == "maccentraleurope" || c == "maclatin2") return "MAC-CENTRALEUROPE";
+  if (c == "macgreek") return "CP1253";  // glibc lacks MacGreek; closest table it has
+  if (c == "maciceland") return "MAC-IS";
+  if (c == "macroman") return "MACINTOSH";
+  if (c == "macturkish") return "CP1254";
+  if (c == "ibm039") return "IBM037";
+  if (c == "csibm861") return "IBM861";
   return c;
 }
 
@@ -231,6 +239,9 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
       if (ascii_only || valid_utf8(data)) continue;
       c = detect_with_uchardet(data);
       if (c == "ascii") c.clear();
+      // uchardet names the superset; report the common charset when the bytes fit it.
+      std::string narrow = c == "uhc" ? "euc-kr" : c == "gb18030" ? "gb2312" : "";
+      if (!narrow.empty() && transcode_to_utf8(data, narrow, &result.utf8)) c = narrow;
     }
     if (c.empty()) continue;
     if (c == "us-ascii" && !ascii_only) continue;
@@ -242,7 +253,7 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
           result.bozo_reason = "document declared as " + declared + ", but parsed as " + name;
       }
       result.encoding = name;
-      if (result.encoding == "gb2312") result.encoding = "gb18030";
+      if (result.encoding == "gb2312" && i != 3) result.encoding = "gb18030";
       return result;
     }
   }

@@ -71,14 +71,23 @@ void common_json(json& j, const CommonFields& c) {
     }
     j["categories"] = std::move(cats);
   }
-  if (!c.ext.empty()) {
+  if (!c.ext.empty() || !c.ext_json.empty()) {
     json ext = json::object();
+    for (const auto& [k, v] : c.ext_json) {
+      json parsed = json::parse(v, nullptr, false);
+      if (!parsed.is_discarded()) ext[k] = std::move(parsed);
+    }
     for (const auto& [k, v] : c.ext) {
-      if (k == "itunes_block") ext[k] = v == "1" ? 1 : 0;
+      if (k == "subtitle" || k == "license" || k == "newlocation") {
+        j[k] = v;  // entry fields the shared model keeps in ext
+        continue;
+      }
+      if (k == "guidislink") ext[k] = true;
+      else if (k == "itunes_block") ext[k] = v == "1" ? 1 : 0;
       else if (k == "itunes_explicit") ext[k] = v == "true";
       else ext[k] = v;
     }
-    j["ext"] = std::move(ext);
+    if (!ext.empty()) j["ext"] = std::move(ext);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "parser/feed_parser.h"
 
+#include <nlohmann/json.hpp>
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -26,6 +27,7 @@ struct KnownNamespace {
 };
 constexpr KnownNamespace kNamespaces[] = {
     {"http://backend.userland.com/rss", ""},
+    {"http://backend.userland.com/rss2", ""},
     {"http://blogs.law.harvard.edu/tech/rss", ""},
     {"http://purl.org/rss/1.0/", ""},
     {"http://my.netscape.com/rdf/simple/0.9/", ""},
@@ -169,6 +171,26 @@ void map_c1_controls(std::string& s) {
   s.swap(out);
 }
 
+// UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
+// non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
+void undo_double_encoding(std::string& s) {
+  std::string bytes;
+  bool any = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      bytes += static_cast<char>(c);
+    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+      bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F));
+      ++i;
+      any = true;
+    } else {
+      return;
+    }
+  }
+  if (any && valid_utf8(bytes)) s.swap(bytes);
+}
+
 std::optional<std::string> base64_decode(std::string_view in) {
   auto val = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -208,6 +230,61 @@ std::int64_t to_int(std::string_view s) {
   return any ? v : 0;
 }
 
+// Text without markup or references has nothing to sanitise; most titles are like that.
+std::string sanitize(std::string_view html, std::string_view base) {
+  if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
+  return html::sanitize_html(html, base);
+}
+
+// Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
+// GeoJSON's lon/lat order when the reference system is latitude-first.
+nlohmann::json geo_points(std::string_view text, int dim, bool swap) {
+  std::vector<double> nums;
+  size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (std::isspace(static_cast<unsigned char>(text[i])) || text[i] == ',')) ++i;
+    size_t b = i;
+    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])) && text[i] != ',') ++i;
+    if (i > b) {
+      std::string tok(text.substr(b, i - b));
+      char* end = nullptr;
+      double v = std::strtod(tok.c_str(), &end);
+      if (end != tok.c_str() + tok.size()) return nlohmann::json::array();
+      nums.push_back(v);
+    }
+  }
+  nlohmann::json pts = nlohmann::json::array();
+  if (dim < 2 || nums.size() % static_cast<size_t>(dim) != 0) return pts;
+  for (size_t k = 0; k + static_cast<size_t>(dim) <= nums.size(); k += static_cast<size_t>(dim)) {
+    nlohmann::json p = nlohmann::json::array();
+    if (swap) p = {nums[k + 1], nums[k]};
+    else p = {nums[k], nums[k + 1]};
+    for (int d = 2; d < dim; ++d) p.push_back(nums[k + static_cast<size_t>(d)]);
+    pts.push_back(std::move(p));
+  }
+  return pts;
+}
+
+// "hh:mm:ss.fff" / "mm:ss" / "ss" -> seconds.
+std::optional<double> clock_seconds(std::string_view s) {
+  double total = 0;
+  size_t pos = 0;
+  int parts = 0;
+  while (pos <= s.size()) {
+    size_t colon = s.find(':', pos);
+    std::string part(trim(s.substr(pos, colon == std::string_view::npos ? std::string_view::npos : colon - pos)));
+    if (part.empty()) return std::nullopt;
+    char* end = nullptr;
+    double v = std::strtod(part.c_str(), &end);
+    if (end != part.c_str() + part.size()) return std::nullopt;
+    total = total * 60 + v;
+    if (++parts > 3) return std::nullopt;
+    if (colon == std::string_view::npos) break;
+    pos = colon + 1;
+  }
+  return total;
+}
+
 class FeedReader {
  public:
   FeedReader(ParsedFeed& out, const DocumentInfo& info) : out_(out), info_(info) {}
@@ -236,8 +313,37 @@ class FeedReader {
       scope.base = resolve_url(info_.base_url, info_.content_location);
     scope.lang = info_.content_language;
     read_root(root, scope);
+    if (!out_.document.bozo) check_prefixes(root);
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
+  }
+
+  // Every prefixed element and attribute name must have a declaration in scope.
+  void check_prefixes(pugi::xml_node root) {
+    std::vector<NsDecl> scope;
+    auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
+      size_t mark = scope.size();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string_view an = a.name();
+        if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
+      }
+      auto declared = [&](std::string_view name) {
+        size_t colon = name.find(':');
+        if (colon == std::string_view::npos) return true;
+        std::string_view prefix = name.substr(0, colon);
+        if (prefix == "xml" || prefix == "xmlns") return true;
+        for (const auto& d : scope)
+          if (d.prefix == prefix) return true;
+        return false;
+      };
+      bool ok = declared(n.name());
+      for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
+      for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
+        if (c.type() == pugi::node_element) ok = self(self, c);
+      scope.resize(mark);
+      return ok;
+    };
+    if (!walk(walk, root)) note_bozo("undeclared namespace prefix");
   }
 
   void note_bozo(std::string_view reason) {
@@ -285,7 +391,15 @@ class FeedReader {
     std::string_view prefix = colon == std::string_view::npos ? std::string_view() : raw.substr(0, colon);
     std::string_view local = colon == std::string_view::npos ? raw : raw.substr(colon + 1);
     bool found = false;
-    std::string_view uri = lookup_ns(prefix, &found);
+    std::string_view uri;
+    // A declaration on the element itself applies to its own name.
+    std::string own = prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
+    if (pugi::xml_attribute decl = n.attribute(own.c_str())) {
+      uri = decl.value();
+      found = true;
+    } else {
+      uri = lookup_ns(prefix, &found);
+    }
     if (uri_out) *uri_out = uri;
     std::string name;
     if (!prefix.empty() && !found) {
@@ -502,7 +616,8 @@ class FeedReader {
       if (auto decoded = base64_decode(value)) value = std::move(*decoded);
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) value = html::sanitize_html(value, scope.base);
+    if (is_html_type(type) && dangerous) value = sanitize(value, scope.base);
+    if (out_.document.encoding == "utf-8") undo_double_encoding(value);
     map_c1_controls(value);
     t.value = std::move(value);
     t.type = type;
@@ -657,16 +772,29 @@ class FeedReader {
       read_link(n, s, c, entry);
     } else if (q == "id" || q == "guid" || q == "dc:identifier") {
       std::string v = text(n);
+      bool is_link = true;
       if (q == "guid") {
         std::string perma = ascii_lower(trim(attr(n, "ispermalink")));
-        bool is_link = perma != "false";
-        if (entry) entry->guid_is_permalink = is_link;
+        is_link = perma != "false";
+        if (entry) {
+          entry->guid_is_permalink = is_link;
+          if (is_link) entry->ext["guidislink"] = "true";
+        }
         if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
       }
+      // Like feedparser, an id that is a relative link is resolved against the base; bare
+      // tokens ("375129") stay as the publisher wrote them.
+      if (is_link && q != "dc:identifier" && !v.empty() &&
+          (v.find('/') != std::string::npos || v.starts_with(".")))
+        v = resolve_url(s.base, v);
       if (q != "dc:identifier" || c.id.empty()) c.id = v;
-    } else if (q == "description" || q == "abstract") {
+    } else if (q == "description" || q == "abstract" || q == "dc:description") {
       TextValue t = text_construct(n, s, "text/html");
-      if (entry) {
+      if (entry && summary_from_ == "summary") {
+        // Both <summary> and <description>: the second one is the body.
+        entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+      } else if (entry) {
+        summary_from_ = "description";
         entry->summary = std::move(t.value);
         entry->summary_type = std::move(t.type);
       } else if (feed) {
@@ -677,6 +805,11 @@ class FeedReader {
       TextValue t = text_construct(n, s, "text/plain");
       if (entry) {
         if (q == "itunes:summary" && !entry->summary.empty()) return;
+        if (q == "summary" && !is_atom_ && summary_from_ == "description") {
+          entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+          return;
+        }
+        if (q == "summary") summary_from_ = "summary";
         entry->summary = std::move(t.value);
         entry->summary_type = std::move(t.type);
       } else if (feed && (q == "summary" || feed->subtitle.empty())) {
@@ -701,7 +834,7 @@ class FeedReader {
       if (q == "xhtml:body" || q == "body") {
         std::string v;
         serialize_children(n, v, false);
-        ct.value = html::sanitize_html(trim(v), s.base);
+        ct.value = sanitize(trim(v), s.base);
         ct.type = std::string(def);
       } else {
         TextValue t = text_construct(n, s, def);
@@ -799,6 +932,19 @@ class FeedReader {
     } else if (q == "image") {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
+      if (q == "media:thumbnail") {
+        nlohmann::json list = c.ext_json.count("media_thumbnail")
+                                  ? nlohmann::json::parse(c.ext_json["media_thumbnail"], nullptr, false)
+                                  : nlohmann::json::array();
+        if (!list.is_array()) list = nlohmann::json::array();
+        nlohmann::json x = nlohmann::json::object();
+        for (const char* a : {"url", "width", "height", "time"}) {
+          std::string v = attr(n, a);
+          if (!v.empty()) x[a] = std::string(a) == "url" ? resolve_url(s.base, v) : v;
+        }
+        list.push_back(std::move(x));
+        c.ext_json["media_thumbnail"] = list.dump();
+      }
       std::string href = attr(n, q == "itunes:image" ? "href" : "url");
       if (href.empty()) href = attr(n, "url");
       if (href.empty()) return;
@@ -855,6 +1001,74 @@ class FeedReader {
         }
         pos = semi + 1;
       }
+    } else if (q == "georss:point" || q == "georss:line" || q == "georss:polygon" ||
+               q == "georss:box" || q == "georss:where" || q == "gml:point" ||
+               q == "gml:linestring" || q == "gml:polygon") {
+      read_geo(n, q, c);
+    } else if (q == "psc:chapters") {
+      if (c.ext_json.count("psc_chapters")) return;  // only the first list counts
+      nlohmann::json chapters = nlohmann::json::array();
+      for (pugi::xml_node ch : n.children()) {
+        if (ch.type() != pugi::node_element || qname(ch) != "psc:chapter") continue;
+        nlohmann::json x = nlohmann::json::object();
+        for (const char* a : {"start", "title", "href", "image"}) {
+          std::string v = attr(ch, a);
+          if (!v.empty()) x[a] = v;
+        }
+        if (auto secs = clock_seconds(attr(ch, "start"))) x["start_parsed"] = *secs;
+        chapters.push_back(std::move(x));
+      }
+      nlohmann::json j = {{"version", attr(n, "version")}, {"chapters", std::move(chapters)}};
+      c.ext_json["psc_chapters"] = j.dump();
+    } else if (q == "media:credit" || q == "media:thumbnail_list") {
+      nlohmann::json list = c.ext_json.count("media_credit")
+                                ? nlohmann::json::parse(c.ext_json["media_credit"], nullptr, false)
+                                : nlohmann::json::array();
+      if (!list.is_array()) list = nlohmann::json::array();
+      nlohmann::json x = nlohmann::json::object();
+      for (const char* a : {"role", "scheme"}) {
+        std::string v = attr(n, a);
+        if (!v.empty()) x[a] = v;
+      }
+      x["content"] = text(n);
+      list.push_back(std::move(x));
+      c.ext_json["media_credit"] = list.dump();
+    } else if (q == "thr:in-reply-to") {
+      nlohmann::json x = nlohmann::json::object();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string an = ascii_lower(a.name());
+        if (an.starts_with("xmlns")) continue;
+        std::string v = attr_text(a);
+        x[an] = an == "href" ? resolve_url(s.base, v) : v;
+      }
+      c.ext_json["thr_in-reply-to"] = x.dump();
+    } else if (q == "media:restriction" || q == "media:license" || q == "media:rating" ||
+               q == "media:player") {
+      nlohmann::json x = nlohmann::json::object();
+      for (pugi::xml_attribute a : n.attributes()) {
+        std::string an = ascii_lower(a.name());
+        if (an.starts_with("xmlns")) continue;
+        std::string v = attr_text(a);
+        x[an] = (an == "href" || an == "url") ? resolve_url(s.base, v) : v;
+      }
+      std::string v = text(n);
+      if (q == "media:restriction") {
+        nlohmann::json codes = nlohmann::json::array();
+        std::string cur;
+        for (char ch : v + " ") {
+          if (std::isspace(static_cast<unsigned char>(ch))) {
+            if (!cur.empty()) codes.push_back(ascii_lower(cur));
+            cur.clear();
+          } else {
+            cur += ch;
+          }
+        }
+        x["content"] = std::move(codes);
+      } else if (!v.empty()) {
+        x["content"] = v;
+      }
+      std::string key = "media_" + q.substr(6);
+      c.ext_json[key] = x.dump();
     } else if (q == "media:group") {
       read_fields(n, s, level, c, feed, entry);
     } else if (q == "icon") {
@@ -887,21 +1101,111 @@ class FeedReader {
       if (feed) feed->license = v;
       else c.ext["license"] = v;
     } else if (q == "itunes:block" || q == "itunes:explicit") {
-      // Case-sensitive on purpose: iTunes itself only honours the lower-case values.
-      std::string v = text(n);
+      // Exact match on purpose: iTunes itself only honours the bare lower-case values.
+      std::string v = plain_text(n);
       if (q == "itunes:block") c.ext["itunes_block"] = v == "yes" ? "1" : "0";
       else if (v == "yes" || v == "true" || v == "explicit") c.ext["itunes_explicit"] = "true";
       else if (v == "no" || v == "false" || v == "clean") c.ext["itunes_explicit"] = "false";
+    } else if (q == "itunes:link") {
+      if (attr(n, "rel") != "image") return;
+      std::string href = resolve_url(s.base, attr(n, "href"));
+      if (feed && feed->image.url.empty()) feed->image.url = href;
+      if (entry && entry->image.empty()) entry->image = href;
+    } else if (q == "itunes:duration") {
+      c.ext["itunes_duration"] = text(n);
     } else if (q == "wfw:comment" || q == "wfw:commentrss") {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
+    } else if (q == "redirect") {
+      if (feed) read_fields(n, s, level, c, feed, entry);
     } else if (q == "newlocation") {
       if (feed) feed->ext["newlocation"] = text(n);
+    } else if (q == "tags") {
+      std::string v = text(n);
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        size_t comma = v.find(',', pos);
+        if (comma == std::string::npos) comma = v.size();
+        std::string term(trim(std::string_view(v).substr(pos, comma - pos)));
+        if (!term.empty()) add_category(c, term, "", "");
+        pos = comma + 1;
+      }
+    } else if (q == "feedburner:browserfriendly") {
+      if (feed) feed->info = text_construct(n, s, "text/plain").value;
+    } else if (!n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
+      // Unknown extension elements are kept under feedparser's prefix_local names.
+      // Unprefixed unknown elements too (first one at the shallowest level wins).
+      std::string key = q;
+      std::replace(key.begin(), key.end(), ':', '_');
+      if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
     }
+  }
+
+  void read_geo(pugi::xml_node n, const std::string& q, CommonFields& c) {
+    nlohmann::json where = nlohmann::json::object();
+    if (q.starts_with("georss:") && q != "georss:where") {
+      std::string v = text(n);
+      nlohmann::json pts = geo_points(v, 2, true);
+      if (pts.empty()) return;
+      if (q == "georss:point") {
+        where = {{"type", "Point"}, {"coordinates", pts[0]}};
+      } else if (q == "georss:line") {
+        where = {{"type", "LineString"}, {"coordinates", pts}};
+      } else if (q == "georss:polygon") {
+        if (pts.size() < 4) return;  // a ring needs at least four positions
+        where = {{"type", "Polygon"}, {"coordinates", nlohmann::json::array({pts})}};
+      } else {
+        where = {{"type", "Box"}, {"coordinates", pts}};
+      }
+    } else {
+      pugi::xml_node geom = n;
+      if (q == "georss:where") {
+        geom = {};
+        for (pugi::xml_node ch : n.children())
+          if (ch.type() == pugi::node_element) {
+            geom = ch;
+            break;
+          }
+        if (!geom) return;
+      }
+      std::string g = qname(geom);
+      std::string srs = attr(geom, "srsName");
+      int dim = static_cast<int>(to_int(attr(geom, "srsDimension")));
+      if (dim < 2) dim = 2;
+      // Latitude-first reference systems (WGS 84 and its 3-D form) are swapped to lon/lat.
+      bool swap = srs.empty() || srs.find("4326") != std::string::npos ||
+                  srs.find("4979") != std::string::npos;
+      auto find_text = [&](pugi::xml_node from, const char* local) -> std::string {
+        pugi::xml_node found = from.find_node([local](pugi::xml_node d) {
+          std::string_view nm = d.name();
+          size_t colon = nm.find(':');
+          return d.type() == pugi::node_element &&
+                 iequals(colon == std::string_view::npos ? nm : nm.substr(colon + 1), local);
+        });
+        return found ? text(found) : std::string();
+      };
+      if (g == "gml:point") {
+        nlohmann::json pts = geo_points(find_text(geom, "pos"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "Point"}, {"coordinates", pts[0]}};
+      } else if (g == "gml:linestring") {
+        nlohmann::json pts = geo_points(find_text(geom, "posList"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "LineString"}, {"coordinates", pts}};
+      } else if (g == "gml:polygon") {
+        nlohmann::json pts = geo_points(find_text(geom, "posList"), dim, swap);
+        if (pts.empty()) return;
+        where = {{"type", "Polygon"}, {"coordinates", nlohmann::json::array({pts})}};
+      } else {
+        return;
+      }
+    }
+    c.ext_json["where"] = where.dump();
   }
 
   void read_entry(pugi::xml_node n, const Scope& scope) {
     Entry e;
     guid_link_.clear();
+    summary_from_.clear();
     if (version_ == "cdf") {
       std::string href = attr(n, "href");
       if (!href.empty()) {
@@ -919,6 +1223,10 @@ class FeedReader {
       }
     }
     read_fields(n, scope, Level::kEntry, e, nullptr, &e);
+    if (e.id.empty() && version_.starts_with("rss")) {
+      std::string about = attr(n, "rdf:about");
+      if (!about.empty()) e.id = about;
+    }
     if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
     // Like feedparser, an entry without a summary shows its first text or HTML content.
     if (e.summary.empty()) {
@@ -1031,6 +1339,7 @@ class FeedReader {
   EntityIssues issues_;
   std::string version_;
   std::string guid_link_;
+  std::string summary_from_;  // which element gave the entry summary (RSS pairs)
   bool is_atom_ = false;
   bool netscape_ = false;
 };

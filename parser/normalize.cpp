@@ -13,11 +13,50 @@ bool is_html(std::string_view type) {
   return type == "text/html" || type == "application/xhtml+xml";
 }
 
+bool is_block_tag(std::string_view tag) {
+  static constexpr std::string_view kBlock[] = {
+      "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+      "pre", "table", "tr", "td", "th", "hr", "section", "article", "figure", "figcaption", "dd",
+      "dt", "dl", "header", "footer", "aside", "nav"};
+  for (auto b : kBlock)
+    if (iequals(tag, b)) return true;
+  return false;
+}
+
+// One-line text of HTML the parser already sanitised (no scripts or styles left, tags
+// balanced): tags dropped, block boundaries become spaces, references decoded.
+std::string strip_sanitized(std::string_view html) {
+  std::string raw;
+  raw.reserve(html.size());
+  size_t i = 0;
+  while (i < html.size()) {
+    size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos) lt = html.size();
+    raw.append(html.substr(i, lt - i));
+    if (lt == html.size()) break;
+    size_t gt = html.find('>', lt);
+    if (gt == std::string_view::npos) break;
+    std::string_view tag = html.substr(lt + 1, gt - lt - 1);
+    if (!tag.empty() && tag[0] == '/') tag.remove_prefix(1);
+    size_t end = 0;
+    while (end < tag.size() && std::isalnum(static_cast<unsigned char>(tag[end]))) ++end;
+    if (is_block_tag(tag.substr(0, end))) raw += ' ';
+    i = gt + 1;
+  }
+  std::string decoded;
+  decoded.reserve(raw.size());
+  decode_references(raw, decoded, nullptr, nullptr);
+  return decoded;
+}
+
 // Plain text of a feed text construct: markup stripped for HTML, whitespace collapsed, NFC.
 std::string plain(std::string_view value, std::string_view type, bool paragraphs = false) {
   if (value.empty()) return {};
-  std::string text = is_html(type) || type.empty() ? html::html_to_text(value, paragraphs)
-                                                   : std::string(value);
+  bool html = is_html(type) || type.empty();
+  std::string text = !html                                                 ? std::string(value)
+                     : value.find_first_of("<&") == std::string_view::npos ? std::string(value)
+                     : paragraphs ? html::html_to_text(value, paragraphs)
+                                  : strip_sanitized(value);
   return nfc(paragraphs ? std::string(trim(text)) : collapse_whitespace(text));
 }
 

@@ -66,6 +66,8 @@ void decode_references(std::string_view raw, std::string& out, const DeclaredEnt
     if (j < raw.size() && raw[j] == '#') {
       ++j;
       bool hex = j < raw.size() && (raw[j] == 'x' || raw[j] == 'X');
+      // XML only allows a lower-case x; decode the other anyway but report it.
+      if (hex && raw[j] == 'X' && issues) issues->bare_ampersand = true;
       if (hex) ++j;
       size_t start = j;
       char32_t cp = 0;
@@ -109,7 +111,10 @@ void decode_references(std::string_view raw, std::string& out, const DeclaredEnt
           }
         }
         if (value.empty()) {
-          value = html_entity(name);
+          // HTML 4 meanings, which feeds were written against (HTML5 moved these two).
+          if (name == "lang") value = "\xE2\x8C\xA9";
+          else if (name == "rang") value = "\xE2\x8C\xAA";
+          else value = html_entity(name);
           if (issues) issues->undefined_entity = true;
         }
       }
@@ -203,9 +208,34 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// True when `s` may change under NFC. Text made only of ranges whose characters are all
+// NFC-stable (ASCII, Latin up to U+02FF, basic Cyrillic, general punctuation) needs no work;
+// that is most feed text, and the full normaliser is the slowest step of normalising it.
+bool may_need_nfc(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    unsigned char c = *p;
+    if (c < 0x80) {
+      ++p;
+    } else if (c < 0xCC || c == 0xD0 || c == 0xD1) {
+      p += 2;
+    } else if (c == 0xE2 && end - p >= 3 &&
+               ((p[1] == 0x80 && p[2] >= 0x82) || p[1] == 0x81 || p[1] == 0x82)) {
+      p += 3;  // U+2002..U+20BF: punctuation and currency signs
+    } else {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string nfc(std::string_view s) {
-  bool ascii = std::all_of(s.begin(), s.end(), [](char c) { return (c & 0x80) == 0; });
-  if (ascii) return std::string(s);
+  if (!may_need_nfc(s)) return std::string(s);
   utf8proc_uint8_t* result = nullptr;
   auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
                         static_cast<utf8proc_ssize_t>(s.size()), &result,
