@@ -1368,7 +1368,7 @@ std::int64_t count_words(std::string_view text) {
 
 Article extract_article(std::string_view html, std::string_view url) {
   std::string page = page_to_utf8(html);
-  Document doc(page, /*fragment=*/false);
+  Document doc(page, /*fragment=*/false, /*drop_script_text=*/true);
   Metadata md = read_metadata(doc, url);
 
   Extractor extractor(doc, url);
