@@ -103,6 +103,7 @@ TextStats measure(std::string_view s) {
 }
 
 void trim_trailing_furniture(std::string& text);
+void trim_leading_furniture(std::string& text);
 
 std::vector<std::string> word_tokens(std::string_view s) {
   std::vector<std::string> tokens;
@@ -882,6 +883,7 @@ Attempt Extractor::run(unsigned flags) {
     if (attempt.text.size() == before + (before > 0 ? 2 : 0)) attempt.text.resize(before);
   }
   trim_trailing_furniture(attempt.text);
+  trim_leading_furniture(attempt.text);
   attempt.length = measure(attempt.text).length;
   return attempt;
 }
@@ -955,6 +957,23 @@ void trim_trailing_furniture(std::string& text) {
     if (measure(last).length >= kShortLine || ends_sentence(last)) break;
     text.resize(start);
   }
+}
+
+// Short non-prose lines before the first paragraph (section labels, dates, author lists,
+// "Table of contents") are page furniture too.
+void trim_leading_furniture(std::string& text) {
+  constexpr std::size_t kShortLine = 60;
+  if (text.size() < 500) return;
+  const std::size_t limit = text.size() / 5;
+  std::size_t cut = 0;
+  while (true) {
+    std::size_t end = text.find("\n\n", cut);
+    if (end == std::string::npos || end > limit) break;
+    std::string_view first = std::string_view(text).substr(cut, end - cut);
+    if (measure(first).length >= kShortLine || ends_sentence(first)) break;
+    cut = end + 2;
+  }
+  if (cut > 0) text.erase(0, cut);
 }
 
 // Class names content management systems give the article body.
