@@ -22,7 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 venv=${FEEDPIPE_BENCH_VENV:-.cache/bench-venv}
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet trafilatura
+  "$venv/bin/pip" install --quiet trafilatura lxml_html_clean
 fi
 ours=$("$build/bench/bench_extract" --rounds 3 "$@")
 theirs=$("$venv/bin/python" "$here/trafilatura_bench.py" "$@")
