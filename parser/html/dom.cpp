@@ -112,7 +112,8 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
   return max_depth;
 }
 
-// Copy of `html` without the content of <script> (JSON-LD kept) and <style> elements.
+// Copy of `html` without comments and the content of <script> (JSON-LD kept), <style> and
+// <svg> elements.
 std::string drop_script_text(std::string_view html) {
   std::string out;
   out.reserve(html.size());
@@ -123,8 +124,20 @@ std::string drop_script_text(std::string_view html) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
     if (html.compare(lt, 4, "<!--") == 0) {
-      std::size_t e = html.find("-->", lt + 4);
-      i = e == std::string_view::npos ? n : e + 3;
+      // Comments never reach the tree: leave them out (HTML5: "<!-->" and "<!--->" are
+      // complete comments, an unclosed one runs to the end).
+      std::size_t end;
+      if (html.compare(lt + 4, 1, ">") == 0) {
+        end = lt + 5;
+      } else if (html.compare(lt + 4, 2, "->") == 0) {
+        end = lt + 6;
+      } else {
+        std::size_t e = html.find("-->", lt + 4);
+        end = e == std::string_view::npos ? n : e + 3;
+      }
+      out.append(html.substr(copied, lt - copied));
+      copied = end;
+      i = end;
       continue;
     }
     std::string_view name;
@@ -132,12 +145,16 @@ std::string drop_script_text(std::string_view html) {
       name = "script";
     } else if (lt + 6 <= n && equals_lower(html.substr(lt + 1, 5), "style")) {
       name = "style";
+    } else if (lt + 4 <= n && equals_lower(html.substr(lt + 1, 3), "svg")) {
+      name = "svg";  // icons and charts: drawing instructions, never text worth keeping
     } else {
       i = lt + 1;
       continue;
     }
     std::size_t after = lt + 1 + name.size();
-    if (after < n && is_alpha(html[after])) {  // <scripts>, <styles>: other tags
+    char next = after < n ? html[after] : '>';
+    if (next != '>' && next != '/' && next != ' ' && next != '\t' && next != '\n' &&
+        next != '\r' && next != '\f') {  // <scripts>, <svg-icon>: other tags
       i = after;
       continue;
     }
