@@ -816,6 +816,19 @@ Attempt Extractor::run(unsigned flags) {
       best = p;
     }
 
+    // Articles split into several blocks (CMS "paragraph" components): widen to an ancestor
+    // that is still prose, not a link farm, and not the whole page.
+    {
+      Index widened = best;
+      Index p = doc_.node(best).parent;
+      for (int level = 0; level < 3 && p != 0 && p != body; ++level, p = doc_.node(p).parent) {
+        if (link_density(p) >= 0.1f) break;
+        if (text_len[p] > 3 * text_len[best]) break;
+        if (text_len[p] >= text_len[widened] * 6 / 5) widened = p;
+      }
+      best = widened;
+    }
+
     // Markup that names the article body (schema.org, CMS class names) outweighs scoring
     // when it holds a fair share of the text the scoring found.
     bool semantic = false;
