@@ -101,6 +101,10 @@ struct FeedInfo : CommonFields {
   Image image;
   std::optional<int> ttl_minutes;            // RSS <ttl>
   std::optional<int> update_period_seconds;  // sy:updatePeriod / sy:updateFrequency
+  UnixSeconds created;                       // dcterms:created
+  std::string created_raw;
+  std::map<std::string, std::string> cloud;      // RSS <cloud> attributes
+  std::map<std::string, std::string> textinput;  // RSS <textInput> children
 };
 
 struct Entry : CommonFields {
@@ -112,6 +116,8 @@ struct Entry : CommonFields {
   std::string image;  // media:thumbnail / media:content image / itunes:image
   UnixSeconds created;
   UnixSeconds expired;
+  std::string created_raw;
+  std::string expired_raw;
   bool guid_is_permalink = false;
   std::optional<FeedInfo> source;
 };

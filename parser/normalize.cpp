@@ -1,25 +1,107 @@
 #include "parser/normalize.h"
 
 #include "common/hash.h"
+#include "common/time.h"
 #include "common/url.h"
 #include "parser/html/sanitize.h"
+#include "parser/text.h"
 
 namespace feedpipe::parser {
+namespace {
+
+bool is_html(std::string_view type) {
+  return type == "text/html" || type == "application/xhtml+xml";
+}
+
+// Plain text of a feed text construct: markup stripped for HTML, whitespace collapsed, NFC.
+std::string plain(std::string_view value, std::string_view type, bool paragraphs = false) {
+  if (value.empty()) return {};
+  std::string text = is_html(type) || type.empty() ? html::html_to_text(value, paragraphs)
+                                                   : std::string(value);
+  return nfc(paragraphs ? std::string(trim(text)) : collapse_whitespace(text));
+}
+
+// The richest body the entry has: HTML content first, then any content, then the summary.
+const Content* best_content(const Entry& entry) {
+  const Content* best = nullptr;
+  for (const auto& c : entry.content) {
+    if (is_html(c.type)) return &c;
+    if (!best) best = &c;
+  }
+  return best;
+}
+
+}  // namespace
 
 Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions& options) {
   Item item;
-  item.link = entry.link;
-  item.url = canonicalize_url(entry.link);
+  const std::string feed_url(options.feed_url);
+  // The parser resolved links against the document; anything still relative uses the feed url.
+  item.link = entry.link.empty() ? std::string() : resolve_url(feed_url, entry.link);
+  item.url = item.link.empty() ? std::string()
+             : options.tracking_params ? canonicalize_url(item.link, *options.tracking_params)
+                                       : canonicalize_url(item.link);
   item.guid = entry.id;
-  item.title = entry.title;
-  item.key = !item.url.empty() ? item.url : std::string(options.feed_url) + "#" + entry.id;
+  item.title = plain(entry.title, entry.title_type.empty() ? "text/html" : entry.title_type);
+  item.summary = plain(entry.summary, entry.summary_type.empty() ? "text/html" : entry.summary_type);
+
+  if (const Content* c = best_content(entry)) {
+    if (is_html(c->type)) {
+      item.content_html = c->value;  // sanitised by the parser already
+      item.content_text = plain(c->value, c->type, true);
+    } else {
+      std::string escaped;
+      xml_escape(c->value, escaped);
+      item.content_html = "<p>" + escaped + "</p>";
+      item.content_text = nfc(std::string(trim(c->value)));
+    }
+  } else if (!entry.summary.empty()) {
+    item.content_html = is_html(entry.summary_type) || entry.summary_type.empty()
+                            ? entry.summary
+                            : std::string();
+    item.content_text = plain(entry.summary, entry.summary_type, true);
+  }
+
+  // Identity (DESIGN.md section 3): canonical link, else feed + guid, else feed + content hash.
+  if (!item.url.empty()) {
+    item.key = item.url;
+  } else if (!entry.id.empty()) {
+    item.key = feed_url + "#" + entry.id;
+  } else {
+    std::string published = entry.published ? format_rfc3339(*entry.published) : std::string();
+    item.key = feed_url + "#" +
+               sha256_hex(item.title + "\n" + published + "\n" + item.content_text +
+                          "\n" + item.summary);
+  }
   item.id = item_id(item.key);
-  item.summary = html::html_to_text(entry.summary);
-  item.published = entry.published;
+
+  for (const auto& p : entry.authors)
+    if (!p.empty()) item.authors.push_back(p);
+  if (item.authors.empty() && !entry.author.empty()) item.authors.push_back(entry.author);
+  for (const auto& c : entry.categories) {
+    std::string term = nfc(collapse_whitespace(c.term.empty() ? c.label : c.term));
+    if (term.empty()) continue;
+    bool dup = false;
+    for (const auto& t : item.categories) dup = dup || t == term;
+    if (!dup) item.categories.push_back(std::move(term));
+  }
+  item.published = entry.published ? entry.published : entry.updated;
   item.updated = entry.updated;
-  item.fetched_at = options.fetched_at_unix;
-  item.feed = {std::string(options.feed_url), feed.feed.title, feed.feed.link};
-  item.content_sha256 = sha256_hex(item.title + "\n" + item.summary);
+  item.fetched_at = options.fetched_at_unix ? UnixSeconds(options.fetched_at_unix) : std::nullopt;
+  item.language = !entry.language.empty() ? entry.language : feed.feed.language;
+  item.image = entry.image;
+  if (item.image.empty()) {
+    for (const auto& e : entry.enclosures)
+      if (e.type.starts_with("image/")) {
+        item.image = e.url;
+        break;
+      }
+  }
+  item.enclosures = entry.enclosures;
+  item.feed = {feed_url, plain(feed.feed.title, feed.feed.title_type), feed.feed.link};
+  // A revision is a change a reader would see: title, summary or body.
+  item.content_sha256 =
+      sha256_hex(item.title + '\x1f' + item.summary + '\x1f' + item.content_text);
   return item;
 }
 

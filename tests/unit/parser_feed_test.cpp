@@ -1,0 +1,199 @@
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "parser/feed_json.h"
+#include "parser/feed_parser.h"
+
+namespace feedpipe::parser {
+namespace {
+
+ParsedFeed parse(std::string_view doc, std::string base = "", std::string type = "") {
+  DocumentInfo info;
+  info.base_url = std::move(base);
+  info.content_type = std::move(type);
+  return parse_feed(doc, info);
+}
+
+TEST(ParserFeed, Rss20WithNamespacesMatchedByUri) {
+  auto f = parse(R"(<?xml version="1.0"?>
+<rss version="2.0" xmlns:c="http://purl.org/rss/1.0/modules/content/"
+     xmlns:creator="http://purl.org/dc/elements/1.1/">
+<channel><title>Harbour News</title><link>https://harbour.example/</link>
+<language>en-gb</language>
+<item><title>Ferry &amp; tug</title><link>/news/1?utm_source=rss</link>
+<guid isPermaLink="false">n-1</guid><pubDate>Tue, 03 Jun 2025 09:30:00 +0100</pubDate>
+<description>Short &lt;b&gt;summary&lt;/b&gt;</description>
+<c:encoded><![CDATA[<p>Long body</p>]]></c:encoded>
+<creator:creator>Ann Lee</creator:creator>
+<category domain="http://harbour.example/tags">Shipping</category>
+<enclosure url="https://cdn.harbour.example/a.mp3" type="audio/mpeg" length="1234"/>
+</item></channel></rss>)", "https://harbour.example/feed.xml");
+  EXPECT_FALSE(f.document.bozo) << f.document.bozo_reason;
+  EXPECT_EQ(f.document.version, "rss20");
+  EXPECT_EQ(f.feed.title, "Harbour News");
+  EXPECT_EQ(f.feed.language, "en-gb");
+  ASSERT_EQ(f.entries.size(), 1u);
+  const Entry& e = f.entries[0];
+  EXPECT_EQ(e.title, "Ferry & tug");
+  EXPECT_EQ(e.link, "https://harbour.example/news/1?utm_source=rss");
+  EXPECT_EQ(e.id, "n-1");
+  ASSERT_TRUE(e.published.has_value());
+  EXPECT_EQ(*e.published, 1748939400);
+  EXPECT_EQ(e.summary_type, "text/html");
+  ASSERT_EQ(e.content.size(), 1u);
+  EXPECT_NE(e.content[0].value.find("Long body"), std::string::npos);
+  EXPECT_EQ(e.author.name, "Ann Lee");
+  ASSERT_EQ(e.categories.size(), 1u);
+  EXPECT_EQ(e.categories[0].scheme, "http://harbour.example/tags");
+  ASSERT_EQ(e.enclosures.size(), 1u);
+  EXPECT_EQ(e.enclosures[0].length, 1234);
+}
+
+TEST(ParserFeed, Atom10XhtmlContentAndXmlBase) {
+  auto f = parse(R"(<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://a.example/blog/"
+ xml:lang="fr">
+<title type="html">Le &lt;i&gt;blog&lt;/i&gt;</title>
+<link rel="alternate" type="text/html" href="index.html"/>
+<entry xml:base="posts/"><id>urn:x:1</id><title>Un</title>
+<link href="one.html"/><updated>2024-02-29T23:59:59-01:00</updated>
+<author><name>Zoé</name><email>z@a.example</email></author>
+<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>Bonjour</p></div></content>
+</entry></feed>)");
+  EXPECT_FALSE(f.document.bozo);
+  EXPECT_EQ(f.document.version, "atom10");
+  EXPECT_EQ(f.feed.link, "http://a.example/blog/index.html");
+  EXPECT_EQ(f.feed.language, "fr");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].link, "http://a.example/blog/posts/one.html");
+  EXPECT_EQ(*f.entries[0].updated, 1709254799);
+  EXPECT_EQ(f.entries[0].author.email, "z@a.example");
+  ASSERT_EQ(f.entries[0].content.size(), 1u);
+  EXPECT_EQ(f.entries[0].content[0].type, "application/xhtml+xml");
+  EXPECT_NE(f.entries[0].content[0].value.find("<p>Bonjour</p>"), std::string::npos);
+}
+
+TEST(ParserFeed, Rss10AndRss090) {
+  auto f = parse(R"(<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/"><channel rdf:about="x"><title>T</title></channel>
+<item rdf:about="i"><title>I1</title><link>http://x.example/1</link></item></rdf:RDF>)");
+  EXPECT_EQ(f.document.version, "rss10");
+  ASSERT_EQ(f.entries.size(), 1u);
+  auto g = parse(R"(<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://my.netscape.com/rdf/simple/0.9/"><channel><title>T</title></channel></rdf:RDF>)");
+  EXPECT_EQ(g.document.version, "rss090");
+}
+
+TEST(ParserFeed, Atom03AndCdf) {
+  auto a = parse(R"(<feed version="0.3" xmlns="http://purl.org/atom/ns#"><tagline>sub</tagline>
+<entry><title mode="escaped" type="text/html">&lt;b&gt;x&lt;/b&gt;</title></entry></feed>)");
+  EXPECT_EQ(a.document.version, "atom03");
+  EXPECT_EQ(a.feed.subtitle, "sub");
+  auto c = parse(R"(<CHANNEL HREF="http://c.example/"><TITLE>Chan</TITLE>
+<ITEM HREF="http://c.example/i"><TITLE>It</TITLE></ITEM></CHANNEL>)");
+  EXPECT_EQ(c.document.version, "cdf");
+  EXPECT_EQ(c.feed.title, "Chan");
+  ASSERT_EQ(c.entries.size(), 1u);
+  EXPECT_EQ(c.entries[0].link, "http://c.example/i");
+}
+
+TEST(ParserFeed, JsonFeed) {
+  auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
+ "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
+ "content_html":"<p>hi</p>","date_published":"2021-05-06T07:08:09Z","tags":["a"],
+ "attachments":[{"url":"https://j.example/a.mp3","mime_type":"audio/mpeg","size_in_bytes":9}]}]})");
+  EXPECT_FALSE(f.document.fatal);
+  EXPECT_EQ(f.document.version, "json11");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].id, "7");
+  EXPECT_EQ(*f.entries[0].published, 1620284889);
+  EXPECT_EQ(f.entries[0].enclosures.at(0).length, 9);
+  EXPECT_TRUE(parse("{not json").document.fatal);
+}
+
+TEST(ParserFeed, EntitiesHtmlNamesDecodedAndBozo) {
+  auto f = parse(R"(<rss version="2.0"><channel><title>caf&eacute; &hellip; &amp;</title>
+</channel></rss>)");
+  EXPECT_TRUE(f.document.bozo);  // HTML names are not XML
+  EXPECT_EQ(f.feed.title, "caf\xC3\xA9 \xE2\x80\xA6 &");
+}
+
+TEST(ParserFeed, DeclaredEntityIsNotBozo) {
+  auto f = parse(R"(<!DOCTYPE rss [<!ENTITY who "Harbour">]><rss version="2.0"><channel>
+<title>&who;</title></channel></rss>)");
+  EXPECT_FALSE(f.document.bozo);
+  EXPECT_EQ(f.feed.title, "Harbour");
+}
+
+TEST(ParserFeed, BrokenXmlRecoversEveryEntry) {
+  auto f = parse(R"(<rss version="2.0"><channel><title>Broken & proud</title>
+<item><title>One</title><description><p>unclosed<br></description></item>
+<item><title>Two</title></item>
+<item><title>Three</title><link>http://b.example/3?a=1&b=2</link>)");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_FALSE(f.document.fatal);
+  EXPECT_EQ(f.feed.title, "Broken & proud");
+  ASSERT_EQ(f.entries.size(), 3u);
+  EXPECT_EQ(f.entries[1].title, "Two");
+  EXPECT_EQ(f.entries[2].link, "http://b.example/3?a=1&b=2");
+}
+
+TEST(ParserFeed, ControlCharactersAndGarbageAfterRoot) {
+  auto f = parse(std::string("<rss version=\"2.0\"><channel><title>A\x01" "B</title></channel>"
+                             "</rss><junk>"));
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.feed.title, "AB");
+}
+
+TEST(ParserFeed, Windows1251Declared) {
+  std::string doc = "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss version=\"2.0\">"
+                    "<channel><title>\xCF\xF0\xE8\xE2\xE5\xF2</title></channel></rss>";
+  auto f = parse(doc);
+  EXPECT_FALSE(f.document.bozo);
+  EXPECT_EQ(f.document.encoding, "windows-1251");
+  EXPECT_EQ(f.feed.title, "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");
+}
+
+TEST(ParserFeed, Koi8rFromHttpCharset) {
+  std::string doc = "<rss version=\"2.0\"><channel><title>\xF0\xD2\xC9\xD7\xC5\xD4</title>"
+                    "</channel></rss>";
+  auto f = parse(doc, "", "application/rss+xml; charset=KOI8-R");
+  EXPECT_EQ(f.document.encoding, "koi8-r");
+  EXPECT_EQ(f.feed.title, "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82");
+}
+
+TEST(ParserFeed, Utf16LittleEndianWithBom) {
+  std::string ascii = "<?xml version=\"1.0\" encoding=\"utf-16\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><title>W</title></feed>";
+  std::string doc = "\xFF\xFE";
+  for (char c : ascii) {
+    doc += c;
+    doc += '\0';
+  }
+  auto f = parse(doc);
+  EXPECT_EQ(f.document.encoding, "utf-16le");
+  EXPECT_EQ(f.feed.title, "W");
+}
+
+TEST(ParserFeed, MislabelledUtf8IsReadAsUtf8) {
+  std::string doc = "<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><rss version=\"2.0\"><channel>"
+                    "<title>caf\xC3\xA9</title></channel></rss>";
+  auto f = parse(doc);
+  EXPECT_EQ(f.feed.title, "caf\xC3\xA9");
+  EXPECT_TRUE(f.document.bozo);
+}
+
+TEST(ParserFeed, EmptyIsFatalAndHtmlIsNotAFeed) {
+  EXPECT_TRUE(parse("").document.fatal);
+  EXPECT_TRUE(parse("<html><body>hi</body></html>").document.fatal);
+}
+
+TEST(ParserFeed, JsonOutputUsesNeutralNames) {
+  auto f = parse(R"(<rss version="2.0"><channel><title>T</title><item><title>I</title>
+<pubDate>Wed, 02 Oct 2002 13:00:00 GMT</pubDate></item></channel></rss>)");
+  std::string json = feed_to_json(f);
+  EXPECT_NE(json.find("\"published\":\"2002-10-02T13:00:00Z\""), std::string::npos);
+  EXPECT_NE(json.find("\"version\":\"rss20\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace feedpipe::parser
