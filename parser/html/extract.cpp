@@ -1047,6 +1047,44 @@ bool Extractor::ends_article(Index i) const {
   return closing_heading(trim(node_text(i)));
 }
 
+// A short line that is mostly a date ("Published 26 October 2023", "2021-10-16 | News").
+bool date_line(std::string_view text) {
+  if (text.size() > 80 || word_tokens(text).size() > 8) return false;
+  auto digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
+  bool year = false;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (!digit(k) || (k > 0 && digit(k - 1))) continue;
+    std::size_t e = k;
+    while (digit(e)) ++e;
+    std::size_t len = e - k;
+    if (len == 4 && (text.compare(k, 2, "19") == 0 || text.compare(k, 2, "20") == 0)) {
+      year = true;
+      if (e < text.size() && text[e] == '-' && digit(e + 1) && digit(e + 2)) return true;
+    }
+    if ((len == 1 || len == 2) && e < text.size() && (text[e] == '.' || text[e] == '/') &&
+        digit(e + 1)) {
+      std::size_t m = e + 1;
+      while (digit(m)) ++m;
+      if (m - e - 1 <= 2 && m < text.size() && (text[m] == '.' || text[m] == '/') &&
+          digit(m + 1) && digit(m + 2)) {
+        return true;
+      }
+    }
+  }
+  if (!year) return false;
+  static constexpr std::array<std::string_view, 36> kMonths = {
+      "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+      "januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember", "janvier",
+      "février", "mars", "avril", "juin", "juillet", "août", "enero", "febrero", "marzo",
+      "abril", "mayo", "junio", "stycznia", "lutego", "marca"};
+  for (const auto& token : word_tokens(text)) {
+    for (auto m : kMonths) {
+      if (token.rfind(m, 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
 bool Extractor::is_boilerplate(Index i, Index root) const {
   const Node& node = doc_.node(i);
   std::uint32_t len = text_len_[i];
@@ -1060,6 +1098,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (!is_phrasing(node) && len > 0 && len < 200) {
     std::string text = node_text(i);
     if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
+    if (len <= 80 && date_line(text)) return true;
   }
   bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
   if (paragraph && len > 0 && len < 250) {
