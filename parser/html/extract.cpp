@@ -1103,6 +1103,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
   if (paragraph && len > 0 && len < 250) {
     if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
+    if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
     if (read_more_line(trim(node_text(i)))) return true;
   }
   return false;
