@@ -929,12 +929,16 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 30> kOpenings = {
+  static constexpr std::array<std::string_view, 52> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
       "lire aussi", "à lire aussi", "voir aussi", "leggi anche", "czytaj też", "czytaj także",
-      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe"};
+      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe",
+      "zum weiterlesen", "schon gelesen", "über den autor", "about the author",
+      "weitere informationen:", "neueste artikel", "kommentare schreiben", "kommentar schreiben",
+      "credit:", "credits:", "crédit", "photo credit", "quelle:", "foto:", "photo:", "bild:",
+      "source:", "fuente:", "źródło:", "if you enjoyed", "share this", "teilen:"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -1104,7 +1108,10 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (paragraph && len > 0 && len < 250) {
     if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
     if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
-    if (read_more_line(trim(node_text(i)))) return true;
+  }
+  if ((paragraph || is_heading(node.tag)) && len > 0 && len < 250 &&
+      read_more_line(trim(node_text(i)))) {
+    return true;
   }
   return false;
 }
