@@ -533,6 +533,8 @@ class Extractor {
   }
 
   bool is_boilerplate(Index i, Index root) const;
+  Index find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
+                  Index body) const;
   Index find_named_body(const std::vector<char>& dead, const std::vector<std::uint32_t>& text_len,
                         const std::vector<float>& link_len) const;
   bool ends_article(Index i) const;
@@ -889,6 +891,11 @@ Attempt Extractor::run(unsigned flags) {
   }
 
   clean(flags, attempt.roots, dead);
+  if (!attempt.roots.empty()) {
+    if (Index lead = find_lead(attempt.roots, dead, body); lead != 0) {
+      attempt.roots.insert(attempt.roots.begin(), lead);
+    }
+  }
   for (Index r : attempt.roots) {
     std::size_t before = attempt.text.size();
     if (before > 0) attempt.text += "\n\n";
@@ -1023,6 +1030,54 @@ Index Extractor::find_named_body(const std::vector<char>& dead,
     }
   }
   return found;
+}
+
+// Class words of the standfirst: the summary paragraph between headline and body.
+bool lead_class(std::string_view cls) {
+  static constexpr std::array<std::string_view, 12> kWords = {
+      "lead", "intro", "excerpt", "standfirst", "teaser", "deck", "summary", "description",
+      "abstract", "subline", "subheadline", "dek"};
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    while (i < cls.size() && !std::isalnum(static_cast<unsigned char>(cls[i]))) ++i;
+    std::size_t j = i;
+    while (j < cls.size() && std::isalnum(static_cast<unsigned char>(cls[j]))) ++j;
+    std::string_view word = cls.substr(i, j - i);
+    if (!word.empty() && std::find(kWords.begin(), kWords.end(), word) != kWords.end()) {
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+Index Extractor::find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
+                           Index body) const {
+  Index first_root = roots.front();
+  Index headline = 0;
+  for (Index i = body; i < first_root; ++i) {
+    if (doc_.node(i).kind == NodeKind::kElement && doc_.node(i).tag == GUMBO_TAG_H1) {
+      headline = i;
+      break;
+    }
+  }
+  if (headline == 0) return 0;
+  for (Index i = doc_.node(headline).end; i < first_root; ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i]) {
+      i = node.end - 1;
+      continue;
+    }
+    if (node.kind != NodeKind::kElement || node.end > first_root) continue;
+    if (!lead_class(class_[i])) continue;
+    std::uint32_t len = text_len_[i];
+    if (len < 60 || len > 800 || link_len_[i] > 0.2f * static_cast<float>(len)) {
+      i = node.end - 1;
+      continue;
+    }
+    return i;
+  }
+  return 0;
 }
 
 // Headings that open what follows an article: related stories, comments, tag lists.
