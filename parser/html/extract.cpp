@@ -533,8 +533,8 @@ class Extractor {
   }
 
   bool is_boilerplate(Index i, Index root) const;
-  Index find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
-                  Index body) const;
+  std::vector<Index> find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
+                               Index body) const;
   Index find_named_body(const std::vector<char>& dead, const std::vector<std::uint32_t>& text_len,
                         const std::vector<float>& link_len) const;
   bool ends_article(Index i) const;
@@ -892,9 +892,8 @@ Attempt Extractor::run(unsigned flags) {
 
   clean(flags, attempt.roots, dead);
   if (!attempt.roots.empty()) {
-    if (Index lead = find_lead(attempt.roots, dead, body); lead != 0) {
-      attempt.roots.insert(attempt.roots.begin(), lead);
-    }
+    std::vector<Index> lead = find_lead(attempt.roots, dead, body);
+    attempt.roots.insert(attempt.roots.begin(), lead.begin(), lead.end());
   }
   for (Index r : attempt.roots) {
     std::size_t before = attempt.text.size();
@@ -1051,8 +1050,12 @@ bool lead_class(std::string_view cls) {
   return false;
 }
 
-Index Extractor::find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
-                           Index body) const {
+// The standfirst and any paragraphs between the headline and the chosen block: they open
+// the article even when the page keeps them outside its body container.
+std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
+                                        const std::vector<char>& dead, Index body) const {
+  constexpr std::size_t kMaxLeadBlocks = 3;
+  std::vector<Index> lead;
   Index first_root = roots.front();
   Index headline = 0;
   for (Index i = body; i < first_root; ++i) {
@@ -1061,23 +1064,22 @@ Index Extractor::find_lead(const std::vector<Index>& roots, const std::vector<ch
       break;
     }
   }
-  if (headline == 0) return 0;
-  for (Index i = doc_.node(headline).end; i < first_root; ++i) {
+  if (headline == 0) return lead;
+  for (Index i = doc_.node(headline).end; i < first_root && lead.size() < kMaxLeadBlocks; ++i) {
     const Node& node = doc_.node(i);
     if (dead[i]) {
       i = node.end - 1;
       continue;
     }
     if (node.kind != NodeKind::kElement || node.end > first_root) continue;
-    if (!lead_class(class_[i])) continue;
+    if (!lead_class(class_[i]) && node.tag != GUMBO_TAG_P) continue;
     std::uint32_t len = text_len_[i];
-    if (len < 60 || len > 800 || link_len_[i] > 0.2f * static_cast<float>(len)) {
-      i = node.end - 1;
-      continue;
+    if (len >= 60 && len <= 800 && link_len_[i] <= 0.2f * static_cast<float>(len)) {
+      lead.push_back(i);
     }
-    return i;
+    i = node.end - 1;
   }
-  return 0;
+  return lead;
 }
 
 // Headings that open what follows an article: related stories, comments, tag lists.
