@@ -1054,7 +1054,7 @@ bool lead_class(std::string_view cls) {
 // the article even when the page keeps them outside its body container.
 std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
                                         const std::vector<char>& dead, Index body) const {
-  constexpr std::size_t kMaxLeadBlocks = 3;
+  constexpr std::size_t kMaxLeadBlocks = 10;
   std::vector<Index> lead;
   Index first_root = roots.front();
   Index headline = 0;
