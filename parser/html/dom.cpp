@@ -112,16 +112,97 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
   return max_depth;
 }
 
+// Copy of `html` without comments and the content of <script> (JSON-LD kept), <style> and
+// <svg> elements.
+std::string drop_script_text(std::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  std::size_t copied = 0;
+  std::size_t i = 0;
+  const std::size_t n = html.size();
+  while (i < n) {
+    std::size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) break;
+    if (html.compare(lt, 4, "<!--") == 0) {
+      // Comments never reach the tree: leave them out (HTML5: "<!-->" and "<!--->" are
+      // complete comments, an unclosed one runs to the end).
+      std::size_t end;
+      if (html.compare(lt + 4, 1, ">") == 0) {
+        end = lt + 5;
+      } else if (html.compare(lt + 4, 2, "->") == 0) {
+        end = lt + 6;
+      } else {
+        std::size_t e = html.find("-->", lt + 4);
+        end = e == std::string_view::npos ? n : e + 3;
+      }
+      out.append(html.substr(copied, lt - copied));
+      copied = end;
+      i = end;
+      continue;
+    }
+    std::string_view name;
+    if (lt + 7 <= n && equals_lower(html.substr(lt + 1, 6), "script")) {
+      name = "script";
+    } else if (lt + 6 <= n && equals_lower(html.substr(lt + 1, 5), "style")) {
+      name = "style";
+    } else if (lt + 4 <= n && equals_lower(html.substr(lt + 1, 3), "svg")) {
+      name = "svg";  // icons and charts: drawing instructions, never text worth keeping
+    } else {
+      i = lt + 1;
+      continue;
+    }
+    std::size_t after = lt + 1 + name.size();
+    char next = after < n ? html[after] : '>';
+    if (next != '>' && next != '/' && next != ' ' && next != '\t' && next != '\n' &&
+        next != '\r' && next != '\f') {  // <scripts>, <svg-icon>: other tags
+      i = after;
+      continue;
+    }
+    std::size_t gt = html.find('>', after);
+    if (gt == std::string_view::npos) break;
+    std::string_view open_tag = html.substr(lt, gt + 1 - lt);
+    std::size_t close = gt + 1;
+    while (true) {
+      close = html.find("</", close);
+      if (close == std::string_view::npos ||
+          equals_lower(html.substr(close + 2, name.size()), name)) {
+        break;
+      }
+      close += 2;
+    }
+    if (close == std::string_view::npos) break;
+    bool keep = false;
+    if (name == "script") {
+      std::string lowered(open_tag);
+      for (char& c : lowered) c = lower(c);
+      keep = lowered.find("ld+json") != std::string::npos;
+    }
+    if (!keep) {
+      out.append(html.substr(copied, gt + 1 - copied));
+      copied = close;
+    }
+    i = close + 2;
+  }
+  out.append(html.substr(copied));
+  return out;
+}
+
 }  // namespace
 
 void GumboOutputDeleter::operator()(GumboOutput* output) const {
   gumbo_destroy_output(&kGumboDefaultOptions, output);
 }
 
-Document::Document(std::string_view html, bool fragment) {
+Document::Document(std::string_view html, bool fragment, bool drop_scripts) {
+  if (drop_scripts) {
+    input_ = drop_script_text(html);
+    html = input_;
+  }
   if (scan_nesting(html, kMaxNestingDepth, nullptr) > kMaxNestingDepth) {
-    input_.reserve(html.size());
-    scan_nesting(html, kMaxNestingDepth, &input_);
+    std::string limited;
+    limited.reserve(html.size());
+    scan_nesting(html, kMaxNestingDepth, &limited);
+    input_ = std::move(limited);
     html = input_;
   }
   GumboOptions options = kGumboDefaultOptions;

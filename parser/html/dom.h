@@ -44,7 +44,10 @@ using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
 class Document {
  public:
   // `fragment`: parse as the content of a <body> (feed summaries, sanitiser input).
-  Document(std::string_view html, bool fragment);
+  // `drop_script_text`: comments and the bodies of <script> (except JSON-LD), <style> and
+  // <svg> are left out before parsing; they are a large share of a page's bytes and never
+  // its text.
+  Document(std::string_view html, bool fragment, bool drop_script_text = false);
   Document(const Document&) = delete;
   Document& operator=(const Document&) = delete;
 

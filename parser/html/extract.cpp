@@ -103,6 +103,7 @@ TextStats measure(std::string_view s) {
 }
 
 void trim_trailing_furniture(std::string& text);
+void trim_leading_furniture(std::string& text);
 
 std::vector<std::string> word_tokens(std::string_view s) {
   std::vector<std::string> tokens;
@@ -532,6 +533,8 @@ class Extractor {
   }
 
   bool is_boilerplate(Index i, Index root) const;
+  std::vector<Index> find_lead(const std::vector<Index>& roots, const std::vector<char>& dead,
+                               Index body) const;
   Index find_named_body(const std::vector<char>& dead, const std::vector<std::uint32_t>& text_len,
                         const std::vector<float>& link_len) const;
   bool ends_article(Index i) const;
@@ -815,6 +818,19 @@ Attempt Extractor::run(unsigned flags) {
       best = p;
     }
 
+    // Articles split into several blocks (CMS "paragraph" components): widen to an ancestor
+    // that is still prose, not a link farm, and not the whole page.
+    {
+      Index widened = best;
+      Index p = doc_.node(best).parent;
+      for (int level = 0; level < 3 && p != 0 && p != body; ++level, p = doc_.node(p).parent) {
+        if (link_density(p) >= 0.1f) break;
+        if (text_len[p] > 3 * text_len[best]) break;
+        if (text_len[p] >= text_len[widened] * 6 / 5) widened = p;
+      }
+      best = widened;
+    }
+
     // Markup that names the article body (schema.org, CMS class names) outweighs scoring
     // when it holds a fair share of the text the scoring found.
     bool semantic = false;
@@ -875,6 +891,10 @@ Attempt Extractor::run(unsigned flags) {
   }
 
   clean(flags, attempt.roots, dead);
+  if (!attempt.roots.empty()) {
+    std::vector<Index> lead = find_lead(attempt.roots, dead, body);
+    attempt.roots.insert(attempt.roots.begin(), lead.begin(), lead.end());
+  }
   for (Index r : attempt.roots) {
     std::size_t before = attempt.text.size();
     if (before > 0) attempt.text += "\n\n";
@@ -882,6 +902,7 @@ Attempt Extractor::run(unsigned flags) {
     if (attempt.text.size() == before + (before > 0 ? 2 : 0)) attempt.text.resize(before);
   }
   trim_trailing_furniture(attempt.text);
+  trim_leading_furniture(attempt.text);
   attempt.length = measure(attempt.text).length;
   return attempt;
 }
@@ -914,12 +935,16 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 30> kOpenings = {
+  static constexpr std::array<std::string_view, 52> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
       "lire aussi", "à lire aussi", "voir aussi", "leggi anche", "czytaj też", "czytaj także",
-      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe"};
+      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe",
+      "zum weiterlesen", "schon gelesen", "über den autor", "about the author",
+      "weitere informationen:", "neueste artikel", "kommentare schreiben", "kommentar schreiben",
+      "credit:", "credits:", "crédit", "photo credit", "quelle:", "foto:", "photo:", "bild:",
+      "source:", "fuente:", "źródło:", "if you enjoyed", "share this", "teilen:"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -957,6 +982,23 @@ void trim_trailing_furniture(std::string& text) {
   }
 }
 
+// Short non-prose lines before the first paragraph (section labels, dates, author lists,
+// "Table of contents") are page furniture too.
+void trim_leading_furniture(std::string& text) {
+  constexpr std::size_t kShortLine = 60;
+  if (text.size() < 500) return;
+  const std::size_t limit = text.size() / 5;
+  std::size_t cut = 0;
+  while (true) {
+    std::size_t end = text.find("\n\n", cut);
+    if (end == std::string::npos || end > limit) break;
+    std::string_view first = std::string_view(text).substr(cut, end - cut);
+    if (measure(first).length >= kShortLine || ends_sentence(first)) break;
+    cut = end + 2;
+  }
+  if (cut > 0) text.erase(0, cut);
+}
+
 // Class names content management systems give the article body.
 bool body_class(std::string_view cls) {
   return contains_any(cls, {"article-body", "articlebody", "article__body", "article-content",
@@ -989,6 +1031,57 @@ Index Extractor::find_named_body(const std::vector<char>& dead,
   return found;
 }
 
+// Class words of the standfirst: the summary paragraph between headline and body.
+bool lead_class(std::string_view cls) {
+  static constexpr std::array<std::string_view, 12> kWords = {
+      "lead", "intro", "excerpt", "standfirst", "teaser", "deck", "summary", "description",
+      "abstract", "subline", "subheadline", "dek"};
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    while (i < cls.size() && !std::isalnum(static_cast<unsigned char>(cls[i]))) ++i;
+    std::size_t j = i;
+    while (j < cls.size() && std::isalnum(static_cast<unsigned char>(cls[j]))) ++j;
+    std::string_view word = cls.substr(i, j - i);
+    if (!word.empty() && std::find(kWords.begin(), kWords.end(), word) != kWords.end()) {
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+// The standfirst and any paragraphs between the headline and the chosen block: they open
+// the article even when the page keeps them outside its body container.
+std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
+                                        const std::vector<char>& dead, Index body) const {
+  constexpr std::size_t kMaxLeadBlocks = 10;
+  std::vector<Index> lead;
+  Index first_root = roots.front();
+  Index headline = 0;
+  for (Index i = body; i < first_root; ++i) {
+    if (doc_.node(i).kind == NodeKind::kElement && doc_.node(i).tag == GUMBO_TAG_H1) {
+      headline = i;
+      break;
+    }
+  }
+  if (headline == 0) return lead;
+  for (Index i = doc_.node(headline).end; i < first_root && lead.size() < kMaxLeadBlocks; ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i]) {
+      i = node.end - 1;
+      continue;
+    }
+    if (node.kind != NodeKind::kElement || node.end > first_root) continue;
+    if (!lead_class(class_[i]) && node.tag != GUMBO_TAG_P) continue;
+    std::uint32_t len = text_len_[i];
+    if (len >= 60 && len <= 800 && link_len_[i] <= 0.2f * static_cast<float>(len)) {
+      lead.push_back(i);
+    }
+    i = node.end - 1;
+  }
+  return lead;
+}
+
 // Headings that open what follows an article: related stories, comments, tag lists.
 bool closing_heading(std::string_view text) {
   static constexpr std::array<std::string_view, 44> kOpenings = {
@@ -1015,6 +1108,44 @@ bool Extractor::ends_article(Index i) const {
   return closing_heading(trim(node_text(i)));
 }
 
+// A short line that is mostly a date ("Published 26 October 2023", "2021-10-16 | News").
+bool date_line(std::string_view text) {
+  if (text.size() > 80 || word_tokens(text).size() > 8) return false;
+  auto digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
+  bool year = false;
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (!digit(k) || (k > 0 && digit(k - 1))) continue;
+    std::size_t e = k;
+    while (digit(e)) ++e;
+    std::size_t len = e - k;
+    if (len == 4 && (text.compare(k, 2, "19") == 0 || text.compare(k, 2, "20") == 0)) {
+      year = true;
+      if (e < text.size() && text[e] == '-' && digit(e + 1) && digit(e + 2)) return true;
+    }
+    if ((len == 1 || len == 2) && e < text.size() && (text[e] == '.' || text[e] == '/') &&
+        digit(e + 1)) {
+      std::size_t m = e + 1;
+      while (digit(m)) ++m;
+      if (m - e - 1 <= 2 && m < text.size() && (text[m] == '.' || text[m] == '/') &&
+          digit(m + 1) && digit(m + 2)) {
+        return true;
+      }
+    }
+  }
+  if (!year) return false;
+  static constexpr std::array<std::string_view, 36> kMonths = {
+      "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+      "januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember", "janvier",
+      "février", "mars", "avril", "juin", "juillet", "août", "enero", "febrero", "marzo",
+      "abril", "mayo", "junio", "stycznia", "lutego", "marca"};
+  for (const auto& token : word_tokens(text)) {
+    for (auto m : kMonths) {
+      if (token.rfind(m, 0) == 0) return true;
+    }
+  }
+  return false;
+}
+
 bool Extractor::is_boilerplate(Index i, Index root) const {
   const Node& node = doc_.node(i);
   std::uint32_t len = text_len_[i];
@@ -1028,11 +1159,16 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (!is_phrasing(node) && len > 0 && len < 200) {
     std::string text = node_text(i);
     if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
+    if (len <= 80 && date_line(text)) return true;
   }
   bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
   if (paragraph && len > 0 && len < 250) {
     if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
-    if (read_more_line(trim(node_text(i)))) return true;
+    if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
+  }
+  if ((paragraph || is_heading(node.tag)) && len > 0 && len < 250 &&
+      read_more_line(trim(node_text(i)))) {
+    return true;
   }
   return false;
 }
@@ -1368,7 +1504,7 @@ std::int64_t count_words(std::string_view text) {
 
 Article extract_article(std::string_view html, std::string_view url) {
   std::string page = page_to_utf8(html);
-  Document doc(page, /*fragment=*/false);
+  Document doc(page, /*fragment=*/false, /*drop_script_text=*/true);
   Metadata md = read_metadata(doc, url);
 
   Extractor extractor(doc, url);

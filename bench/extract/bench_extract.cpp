@@ -1,0 +1,80 @@
+// Pages per second per core of extract_article over every *.html under the given folders.
+// Pages are read into memory first; one thread; each page is extracted `--rounds` times.
+//
+//   bench_extract [--rounds N] DIR...
+//
+// Prints one line: "feedpipe pages=P bytes=B seconds=S pages_per_s=R mb_per_s=M".
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "parser/html/extract.h"
+
+namespace {
+
+std::vector<std::string> load_pages(const std::vector<std::string>& dirs) {
+  std::vector<std::filesystem::path> paths;
+  for (const auto& dir : dirs) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+      if (entry.is_regular_file() && entry.path().extension() == ".html") {
+        paths.push_back(entry.path());
+      }
+    }
+  }
+  std::sort(paths.begin(), paths.end());
+  std::vector<std::string> pages;
+  for (const auto& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    pages.push_back(ss.str());
+  }
+  return pages;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int rounds = 3;
+  std::vector<std::string> dirs;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
+    } else {
+      dirs.push_back(a);
+    }
+  }
+  if (dirs.empty() || rounds < 1) {
+    std::cerr << "usage: bench_extract [--rounds N] DIR...\n";
+    return 2;
+  }
+  std::vector<std::string> pages = load_pages(dirs);
+  if (pages.empty()) {
+    std::cerr << "bench_extract: no *.html pages found\n";
+    return 1;
+  }
+  std::size_t bytes = 0;
+  for (const auto& p : pages) bytes += p.size();
+  std::size_t words = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (int r = 0; r < rounds; ++r) {
+    for (const auto& p : pages) {
+      words += static_cast<std::size_t>(feedpipe::parser::html::extract_article(p, "").word_count);
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double n = static_cast<double>(pages.size()) * rounds;
+  std::printf("feedpipe pages=%zu bytes=%zu seconds=%.3f pages_per_s=%.1f mb_per_s=%.1f words=%zu\n",
+              pages.size() * rounds, bytes * rounds, seconds, n / seconds,
+              static_cast<double>(bytes) * rounds / seconds / 1e6, words / rounds);
+  return 0;
+}
