@@ -94,28 +94,41 @@ class IngestSession::Impl {
   std::vector<int> owned() const { return {owned_.begin(), owned_.end()}; }
   int feed_state_partitions() const { return feed_state_partitions_; }
 
-  Status commit_poll(const FeedState& state, const std::vector<Item>& items) {
-    const int partition = partition_of(state.url);
-    if (!owned_.count(partition)) {
-      return Error{ErrorCode::kKafka, "feed's partition is not owned by this replica", true};
+  Status commit_polls(const std::vector<PollCommit>& polls) {
+    if (polls.empty()) return Ok{};
+    std::map<int, std::int64_t> partitions;
+    for (const auto& poll : polls) {
+      const int partition = partition_of(poll.state.url);
+      if (!owned_.count(partition)) {
+        return Error{ErrorCode::kKafka, "feed's partition is not owned by this replica", true};
+      }
+      partitions[partition] = restored_end_[partition];
     }
     if (auto st = producer_.begin(); !st) return fail(st.error());
-    for (const auto& item : items) {
-      const std::string value = encode_entry(item);
-      if (auto st = producer_.produce(topics_.raw, -1, item.id, &value, entry_headers(item));
+    int item_count = 0;
+    for (const auto& poll : polls) {
+      for (const auto& item : poll.items) {
+        const std::string value = encode_entry(item);
+        if (auto st = producer_.produce(topics_.raw, -1, item.id, &value, entry_headers(item));
+            !st) {
+          return fail(st.error());
+        }
+        ++item_count;
+      }
+      const std::string value = encode_feed_state(poll.state);
+      if (auto st = producer_.produce(topics_.feed_state, partition_of(poll.state.url),
+                                      poll.state.url, &value);
           !st) {
         return fail(st.error());
       }
     }
-    const std::string value = encode_feed_state(state);
-    if (auto st = producer_.produce(topics_.feed_state, partition, state.url, &value); !st) {
-      return fail(st.error());
+    // The offsets themselves are never read back (state is restored from the beginning);
+    // they bind the transaction to this member's generation.
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& [partition, offset] : partitions) {
+      rd_kafka_topic_partition_list_add(offsets.get(), topics_.feed_state.c_str(), partition)
+          ->offset = offset;
     }
-    // The offset itself is never read back (state is restored from the beginning); it
-    // binds the transaction to this member's generation.
-    PartitionList offsets(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(offsets.get(), topics_.feed_state.c_str(), partition)
-        ->offset = restored_end_[partition];
     GroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
     if (auto st = producer_.send_offsets(offsets.get(), group.get()); !st) {
       return fail(st.error());
@@ -124,8 +137,8 @@ class IngestSession::Impl {
       if (!producer_.healthy()) return fail(st.error());
       return st;
     }
-    listener_.on(RecordsPublished{Role::kIngest, Topic::kRaw, static_cast<int>(items.size())});
-    listener_.on(RecordsPublished{Role::kIngest, Topic::kFeedState, 1});
+    listener_.on(RecordsPublished{Role::kIngest, Topic::kRaw, item_count});
+    listener_.on(RecordsPublished{Role::kIngest, Topic::kFeedState, static_cast<int>(polls.size())});
     return Ok{};
   }
 
@@ -279,7 +292,10 @@ int IngestSession::partition_of(std::string_view feed_url) const {
 std::vector<int> IngestSession::owned_partitions() const { return impl_->owned(); }
 int IngestSession::feed_state_partitions() const { return impl_->feed_state_partitions(); }
 Status IngestSession::commit_poll(const FeedState& new_state, const std::vector<Item>& new_items) {
-  return impl_->commit_poll(new_state, new_items);
+  return impl_->commit_polls({PollCommit{new_state, new_items}});
+}
+Status IngestSession::commit_polls(const std::vector<PollCommit>& polls) {
+  return impl_->commit_polls(polls);
 }
 void IngestSession::close() { impl_->close(); }
 

@@ -119,6 +119,34 @@ TEST(PublisherIngestKafka, CommitPollPublishesExactlyItemsAndState) {
   EXPECT_EQ(state->seen_keys.size(), 3u);
 }
 
+TEST(PublisherIngestKafka, CommitPollsWritesSeveralFeedsAtomically) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("polls");
+  ASSERT_TRUE(ensure_topics(config).ok());
+  const auto topics = TopicNames::from_prefix(config.topic_prefix);
+  TestIngestListener listener;
+  IngestSession session(config, listener);
+  wait_owned(session, listener, 3);
+  std::vector<PollCommit> polls;
+  std::set<std::string> want_items, want_feeds;
+  for (int f = 0; f < 8; ++f) {
+    const std::string feed = "https://polls" + std::to_string(f) + ".example/rss";
+    polls.push_back({make_state(feed, 2), {make_item(feed, 1), make_item(feed, 2)}});
+    want_feeds.insert(feed);
+    for (const auto& i : polls.back().items) want_items.insert(i.id);
+  }
+  ASSERT_TRUE(session.commit_polls(polls).ok());
+  EXPECT_EQ(listener.commits, 1);
+  std::set<std::string> items, feeds;
+  for (const auto& r : testing::read_committed(topics.raw, 3)) items.insert(r.key);
+  for (const auto& r : testing::read_committed(topics.feed_state, 3)) {
+    feeds.insert(r.key);
+    EXPECT_EQ(r.partition, session.partition_of(r.key));
+  }
+  EXPECT_EQ(items, want_items);
+  EXPECT_EQ(feeds, want_feeds);
+}
+
 TEST(PublisherIngestKafka, AbortedTransactionIsInvisible) {
   FEEDPIPE_REQUIRE_KAFKA();
   auto config = testing::test_config("abort");
