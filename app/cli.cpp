@@ -79,6 +79,8 @@ int run_cli(int argc, char** argv) {
   }
   if (cmd == "parse") return cmd_parse(rest);
   if (cmd == "extract") return cmd_extract(rest);
+  if (cmd == "validate") return cmd_validate(rest);
+  if (cmd == "run") return cmd_run(rest);
   std::cerr << "feedpipe: unknown command " << cmd << "\n" << kUsage;
   return 2;
 }

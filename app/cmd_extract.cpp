@@ -1,12 +1,87 @@
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "app/commands.h"
+#include "common/article.h"
+#include "common/time.h"
+#include "parser/html/extract.h"
 
 namespace feedpipe::app {
+namespace {
 
-int cmd_extract(const std::vector<std::string>&) {
-  std::cerr << "feedpipe extract: not implemented yet\n";
-  return 2;
+constexpr const char* kExtractUsage = "usage: feedpipe extract [--text|--json] [--url URL] FILE\n";
+
+nlohmann::json optional_string(const std::string& s) {
+  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+}
+
+nlohmann::json optional_time(const UnixSeconds& t) {
+  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+// The `article` object of feedpipe.article/1: what the page itself says.
+nlohmann::json article_to_json(const Article& a) {
+  return nlohmann::json{{"title", optional_string(a.title)},
+                        {"byline", optional_string(a.byline)},
+                        {"published", optional_time(a.published)},
+                        {"language", optional_string(a.language)},
+                        {"site_name", optional_string(a.site_name)},
+                        {"canonical_url", optional_string(a.canonical_url)},
+                        {"image", optional_string(a.image)},
+                        {"text", a.text},
+                        {"word_count", a.word_count}};
+}
+
+int cmd_extract(const std::vector<std::string>& args) {
+  bool json = false;
+  std::string url;
+  std::string target;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--text") {
+      json = false;
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--url" && i + 1 < args.size()) {
+      url = args[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "feedpipe extract: unknown option " << a << "\n" << kExtractUsage;
+      return 2;
+    } else {
+      target = a;
+    }
+  }
+  if (target.empty()) {
+    std::cerr << kExtractUsage;
+    return 2;
+  }
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    std::cerr << "feedpipe extract: reads a saved page; fetch it first and pass --url " << target
+              << "\n";
+    return 2;
+  }
+  std::ifstream in(target, std::ios::binary);
+  if (!in) {
+    std::cerr << "feedpipe extract: cannot read " << target << "\n";
+    return 1;
+  }
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  Article article = parser::html::extract_article(bytes.str(), url);
+  if (json) {
+    std::cout << article_to_json(article).dump(2, ' ', false,
+                                               nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << article.text << "\n";
+  }
+  return 0;
 }
 
 }  // namespace feedpipe::app

@@ -1,10 +1,204 @@
 #include "common/url.h"
 
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
 namespace feedpipe {
+namespace {
+
+struct UrlParts {
+  std::string_view scheme, authority, path, query, fragment;
+  bool has_scheme = false, has_authority = false, has_query = false, has_fragment = false;
+};
+
+bool scheme_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+}
+
+UrlParts split(std::string_view u) {
+  UrlParts p;
+  size_t colon = u.find(':');
+  if (colon != std::string_view::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(u[0]))) {
+    bool ok = true;
+    for (size_t i = 0; i < colon; ++i) ok = ok && scheme_char(u[i]);
+    if (ok) {
+      p.scheme = u.substr(0, colon);
+      p.has_scheme = true;
+      u.remove_prefix(colon + 1);
+    }
+  }
+  size_t hash = u.find('#');
+  if (hash != std::string_view::npos) {
+    p.fragment = u.substr(hash + 1);
+    p.has_fragment = true;
+    u = u.substr(0, hash);
+  }
+  size_t q = u.find('?');
+  if (q != std::string_view::npos) {
+    p.query = u.substr(q + 1);
+    p.has_query = true;
+    u = u.substr(0, q);
+  }
+  if (u.starts_with("//")) {
+    u.remove_prefix(2);
+    size_t slash = u.find('/');
+    p.authority = u.substr(0, slash);
+    p.has_authority = true;
+    u = slash == std::string_view::npos ? std::string_view() : u.substr(slash);
+  }
+  p.path = u;
+  return p;
+}
+
+std::string remove_dot_segments(std::string_view in) {
+  std::string out;
+  std::string input(in);
+  std::vector<std::string> segs;
+  bool absolute = input.starts_with("/");
+  size_t i = absolute ? 1 : 0;
+  bool trailing = false;
+  while (i <= input.size()) {
+    size_t slash = input.find('/', i);
+    std::string seg = input.substr(i, slash == std::string::npos ? std::string::npos : slash - i);
+    bool last = slash == std::string::npos;
+    if (seg == ".") {
+      trailing = last;
+    } else if (seg == "..") {
+      if (!segs.empty()) segs.pop_back();
+      trailing = last;
+    } else {
+      segs.push_back(seg);
+      trailing = false;
+    }
+    if (last) break;
+    i = slash + 1;
+  }
+  if (absolute) out = "/";
+  for (size_t k = 0; k < segs.size(); ++k) {
+    if (k) out += '/';
+    out += segs[k];
+  }
+  if (trailing && !out.ends_with("/")) out += '/';
+  return out;
+}
+
+std::string merge(const UrlParts& base, std::string_view ref_path) {
+  if (base.has_authority && base.path.empty()) return "/" + std::string(ref_path);
+  size_t slash = base.path.rfind('/');
+  if (slash == std::string_view::npos) return std::string(ref_path);
+  return std::string(base.path.substr(0, slash + 1)) + std::string(ref_path);
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && static_cast<unsigned char>(s.front()) <= ' ') s.remove_prefix(1);
+  while (!s.empty() && static_cast<unsigned char>(s.back()) <= ' ') s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// Decodes %XX of unreserved characters, upper-cases the hex of the rest and encodes bytes
+// that may not appear raw (spaces, non-ASCII).
+std::string normalize_percent(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      int v = std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16);
+      if (unreserved(static_cast<unsigned char>(v))) {
+        out += static_cast<char>(v);
+      } else {
+        out += '%';
+        out += kHex[v >> 4];
+        out += kHex[v & 15];
+      }
+      i += 2;
+    } else if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' ||
+               c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+bool param_dropped(std::string_view name, const std::vector<std::string>& drop) {
+  std::string n = lower(name);
+  for (const auto& d : drop) {
+    if (!d.empty() && d.back() == '*') {
+      if (n.starts_with(std::string_view(d).substr(0, d.size() - 1))) return true;
+    } else if (n == d) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
 
 std::string resolve_url(std::string_view base, std::string_view ref) {
-  (void)base;
-  return std::string(ref);
+  ref = trim(ref);
+  base = trim(base);
+  UrlParts r = split(ref);
+  if (r.has_scheme) return std::string(ref);
+  UrlParts b = split(base);
+  if (!b.has_scheme) return std::string(ref);
+  std::string out(b.scheme);
+  out += ':';
+  std::string path, query;
+  bool has_query = false;
+  if (r.has_authority) {
+    out += "//";
+    out += r.authority;
+    path = remove_dot_segments(r.path);
+    query = r.query;
+    has_query = r.has_query;
+  } else {
+    if (b.has_authority) {
+      out += "//";
+      out += b.authority;
+    }
+    if (r.path.empty()) {
+      path = b.path;
+      if (r.has_query) {
+        query = r.query;
+        has_query = true;
+      } else {
+        query = b.query;
+        has_query = b.has_query;
+      }
+    } else {
+      path = r.path.starts_with("/") ? remove_dot_segments(r.path)
+                                     : remove_dot_segments(merge(b, r.path));
+      query = r.query;
+      has_query = r.has_query;
+    }
+  }
+  out += path;
+  if (has_query) {
+    out += '?';
+    out += query;
+  }
+  if (r.has_fragment) {
+    out += '#';
+    out += r.fragment;
+  }
+  return out;
 }
 
 const std::vector<std::string>& default_tracking_params() {
@@ -19,16 +213,69 @@ std::string canonicalize_url(std::string_view url) {
   return canonicalize_url(url, default_tracking_params());
 }
 
-std::string canonicalize_url(std::string_view url, const std::vector<std::string>&) {
-  return std::string(url);
+std::string canonicalize_url(std::string_view url, const std::vector<std::string>& drop_params) {
+  url = trim(url);
+  UrlParts p = split(url);
+  std::string scheme = lower(p.scheme);
+  if (!p.has_scheme || (scheme != "http" && scheme != "https") || !p.has_authority)
+    return std::string(url);
+  std::string_view auth = p.authority;
+  size_t at = auth.rfind('@');
+  std::string userinfo;
+  if (at != std::string_view::npos) {
+    userinfo = std::string(auth.substr(0, at + 1));
+    auth = auth.substr(at + 1);
+  }
+  std::string host;
+  std::string port;
+  if (auth.starts_with("[")) {
+    size_t close = auth.find(']');
+    host = lower(auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1));
+    if (close != std::string_view::npos && close + 1 < auth.size() && auth[close + 1] == ':')
+      port = std::string(auth.substr(close + 2));
+  } else {
+    size_t colon = auth.rfind(':');
+    host = lower(auth.substr(0, colon));
+    if (colon != std::string_view::npos) port = std::string(auth.substr(colon + 1));
+  }
+  while (host.ends_with(".")) host.pop_back();
+  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port.clear();
+  std::string out = scheme + "://" + userinfo + host;
+  if (!port.empty()) out += ":" + port;
+  std::string path = normalize_percent(remove_dot_segments(p.path));
+  out += path.empty() ? "/" : path;
+  if (p.has_query) {
+    std::string kept;
+    std::string_view q = p.query;
+    while (true) {
+      size_t amp = q.find('&');
+      std::string_view param = q.substr(0, amp);
+      if (!param.empty()) {
+        std::string_view name = param.substr(0, param.find('='));
+        if (!param_dropped(name, drop_params)) {
+          if (!kept.empty()) kept += '&';
+          kept += normalize_percent(param);
+        }
+      }
+      if (amp == std::string_view::npos) break;
+      q.remove_prefix(amp + 1);
+    }
+    if (!kept.empty()) out += "?" + kept;
+  }
+  return out;
 }
 
 std::string url_host(std::string_view url) {
-  auto p = url.find("://");
-  if (p == std::string_view::npos) return {};
-  auto rest = url.substr(p + 3);
-  auto end = rest.find_first_of("/?#");
-  return std::string(rest.substr(0, end));
+  UrlParts p = split(trim(url));
+  if (!p.has_authority) return {};
+  std::string_view auth = p.authority;
+  size_t at = auth.rfind('@');
+  if (at != std::string_view::npos) auth = auth.substr(at + 1);
+  if (auth.starts_with("[")) {
+    size_t close = auth.find(']');
+    return lower(auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1));
+  }
+  return lower(auth.substr(0, auth.find(':')));
 }
 
 }  // namespace feedpipe

@@ -1,13 +1,1035 @@
 #include "parser/feed_parser.h"
 
-namespace feedpipe::parser {
+#include <pugixml.hpp>
 
-ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo&) {
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "common/url.h"
+#include "parser/charset.h"
+#include "parser/html/sanitize.h"
+#include "parser/json_feed.h"
+#include "parser/text.h"
+#include "parser/xml_repair.h"
+
+namespace feedpipe::parser {
+namespace {
+
+// Namespace URI -> the prefix feedparser uses for it, so elements are matched by URI.
+struct KnownNamespace {
+  std::string_view uri;
+  std::string_view prefix;
+};
+constexpr KnownNamespace kNamespaces[] = {
+    {"http://backend.userland.com/rss", ""},
+    {"http://blogs.law.harvard.edu/tech/rss", ""},
+    {"http://purl.org/rss/1.0/", ""},
+    {"http://my.netscape.com/rdf/simple/0.9/", ""},
+    {"http://example.com/newformat#", ""},
+    {"http://example.com/necho", ""},
+    {"http://purl.org/echo/", ""},
+    {"uri/of/echo/namespace#", ""},
+    {"http://purl.org/pie/", ""},
+    {"http://purl.org/atom/ns#", ""},
+    {"http://www.w3.org/2005/atom", ""},
+    {"http://purl.org/rss/1.0/modules/rss091#", ""},
+    {"http://webns.net/mvcb/", "admin"},
+    {"http://purl.org/rss/1.0/modules/aggregation/", "ag"},
+    {"http://purl.org/rss/1.0/modules/annotate/", "annotate"},
+    {"http://backend.userland.com/blogchannelmodule", "blogchannel"},
+    {"http://creativecommons.org/ns#license", "cc"},
+    {"http://web.resource.org/cc/", "cc"},
+    {"http://cyber.law.harvard.edu/rss/creativecommonsrssmodule.html", "creativecommons"},
+    {"http://backend.userland.com/creativecommonsrssmodule", "creativecommons"},
+    {"http://purl.org/rss/1.0/modules/content/", "content"},
+    {"http://purl.org/dc/elements/1.1/", "dc"},
+    {"http://purl.org/dc/terms/", "dcterms"},
+    {"http://rssnamespace.org/feedburner/ext/1.0", "feedburner"},
+    {"http://www.w3.org/2003/01/geo/wgs84_pos#", "geo"},
+    {"http://www.georss.org/georss", "georss"},
+    {"http://www.opengis.net/gml", "gml"},
+    {"http://purl.org/rss/1.0/modules/image/", "image"},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", "itunes"},
+    {"http://example.com/dtds/podcast-1.0.dtd", "itunes"},
+    {"http://search.yahoo.com/mrss", "media"},
+    {"http://search.yahoo.com/mrss/", "media"},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf"},
+    {"http://www.w3.org/2000/01/rdf-schema#", "rdfs"},
+    {"http://purl.org/rss/1.0/modules/slash/", "slash"},
+    {"http://purl.org/rss/1.0/modules/syndication/", "sy"},
+    {"http://purl.org/rss/1.0/modules/taxonomy/", "taxo"},
+    {"http://purl.org/rss/1.0/modules/threading/", "thr"},
+    {"http://purl.org/syndication/thread/1.0", "thr"},
+    {"http://purl.org/rss/1.0/modules/textinput/", "ti"},
+    {"http://wellformedweb.org/commentapi/", "wfw"},
+    {"http://www.w3.org/1999/xhtml", "xhtml"},
+    {"http://www.w3.org/1999/xlink", "xlink"},
+    {"http://www.w3.org/xml/1998/namespace", "xml"},
+    {"http://podlove.org/simple-chapters", "psc"},
+};
+
+constexpr std::string_view kAtom10 = "http://www.w3.org/2005/Atom";
+
+enum class Level { kFeed, kEntry, kSource };
+
+struct Scope {
+  std::string base;
+  std::string lang;
+};
+
+struct NsDecl {
+  std::string_view prefix;
+  std::string_view uri;
+};
+
+bool is_html_type(std::string_view t) {
+  return t == "text/html" || t == "application/xhtml+xml";
+}
+
+// feedparser's rule for plain-text fields of RSS that carry markup anyway.
+bool looks_like_html(std::string_view s) {
+  static constexpr std::string_view kAcceptable[] = {
+      "a", "abbr", "acronym", "address", "area", "article", "aside", "audio", "b", "big",
+      "blockquote", "br", "button", "canvas", "caption", "center", "cite", "code", "col",
+      "colgroup", "command", "datagrid", "datalist", "dd", "del", "details", "dfn", "dialog",
+      "dir", "div", "dl", "dt", "em", "event-source", "fieldset", "figcaption", "figure",
+      "footer", "font", "form", "header", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+      "input", "ins", "keygen", "kbd", "label", "legend", "li", "m", "map", "menu", "meter",
+      "multicol", "nav", "nextid", "ol", "output", "optgroup", "option", "p", "pre",
+      "progress", "q", "s", "samp", "section", "select", "small", "sound", "source", "spacer",
+      "span", "strike", "strong", "sub", "sup", "table", "tbody", "td", "textarea", "time",
+      "tfoot"};
+  static constexpr std::string_view kMore[] = {
+      "th", "thead", "tr", "tt", "u", "ul", "var", "video", "noscript", "bdi", "bdo", "wbr"};
+  bool close_or_entity = false;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] == '<' && s[i + 1] == '/' && i + 2 < s.size() && std::isalnum(static_cast<unsigned char>(s[i + 2]))) {
+      size_t j = i + 2;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      if (j < s.size() && s[j] == '>') close_or_entity = true;
+    } else if (s[i] == '&') {
+      size_t j = i + 1;
+      if (j < s.size() && s[j] == '#') ++j;
+      size_t start = j;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      if (j > start && j < s.size() && s[j] == ';') close_or_entity = true;
+    }
+  }
+  if (!close_or_entity) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '<') {
+      size_t j = i + 1;
+      if (j < s.size() && s[j] == '/') ++j;
+      size_t start = j;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      if (j == start) continue;
+      std::string tag = ascii_lower(s.substr(start, j - start));
+      bool ok = std::find(std::begin(kAcceptable), std::end(kAcceptable), tag) != std::end(kAcceptable) ||
+                std::find(std::begin(kMore), std::end(kMore), tag) != std::end(kMore);
+      if (!ok) return false;
+    } else if (s[i] == '&') {
+      size_t j = i + 1;
+      size_t start = j;
+      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
+      if (j > start && j < s.size() && s[j] == ';') {
+        std::string_view name = s.substr(start, j - start);
+        // html.entities.entitydefs: the HTML 4 names; approximate with the HTML5 table.
+        if (html_entity(name).empty()) return false;
+      }
+    }
+  }
+  return true;
+}
+
+// U+0080..U+009F are never meant literally in feeds: they are windows-1252 bytes.
+void map_c1_controls(std::string& s) {
+  static constexpr char16_t kCp1252[32] = {
+      0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+      0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+      0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
+  if (s.find('\xC2') == std::string::npos) return;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == 0xC2 && i + 1 < s.size()) {
+      auto d = static_cast<unsigned char>(s[i + 1]);
+      if (d >= 0x80 && d <= 0x9F) {
+        append_utf8(out, kCp1252[d - 0x80]);
+        ++i;
+        continue;
+      }
+    }
+    out += static_cast<char>(c);
+  }
+  s.swap(out);
+}
+
+std::optional<std::string> base64_decode(std::string_view in) {
+  auto val = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  std::string out;
+  int bits = 0, acc = 0;
+  for (char c : in) {
+    if (c == '=' ) break;
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    int v = val(c);
+    if (v < 0) return std::nullopt;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  if (!valid_utf8(out)) return std::nullopt;
+  return out;
+}
+
+std::int64_t to_int(std::string_view s) {
+  s = trim(s);
+  std::int64_t v = 0;
+  bool any = false;
+  for (char c : s) {
+    if (c < '0' || c > '9') break;
+    any = true;
+    if (v < (std::int64_t{1} << 56)) v = v * 10 + (c - '0');
+  }
+  return any ? v : 0;
+}
+
+class FeedReader {
+ public:
+  FeedReader(ParsedFeed& out, const DocumentInfo& info) : out_(out), info_(info) {}
+
+  void read_document(pugi::xml_document& doc) {
+    pugi::xml_node root;
+    int elements = 0;
+    for (pugi::xml_node n : doc.children()) {
+      if (n.type() == pugi::node_element) {
+        if (!root) root = n;
+        ++elements;
+      } else if (n.type() == pugi::node_doctype) {
+        read_doctype(n.value());
+      } else if (n.type() == pugi::node_pcdata && !trim(n.value()).empty()) {
+        note_bozo("text outside the root element");
+      }
+    }
+    if (elements > 1) note_bozo("junk after document element");
+    if (!root) {
+      out_.document.fatal = true;
+      out_.document.fatal_reason = "no root element";
+      return;
+    }
+    Scope scope;
+    scope.base = info_.base_url;
+    if (!info_.content_location.empty())
+      scope.base = resolve_url(info_.base_url, info_.content_location);
+    scope.lang = info_.content_language;
+    read_root(root, scope);
+    if (issues_.undefined_entity) note_bozo("undefined entity");
+    if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
+  }
+
+  void note_bozo(std::string_view reason) {
+    if (!out_.document.bozo) out_.document.bozo_reason = std::string(reason);
+    out_.document.bozo = true;
+  }
+
+ private:
+  // ----- names and scopes -----
+
+  void push_namespaces(pugi::xml_node n) {
+    for (pugi::xml_attribute a : n.attributes()) {
+      std::string_view name = a.name();
+      if (name == "xmlns") ns_.push_back({"", a.value()});
+      else if (name.starts_with("xmlns:")) ns_.push_back({name.substr(6), a.value()});
+    }
+  }
+
+  std::string_view lookup_ns(std::string_view prefix, bool* found) const {
+    for (size_t i = ns_.size(); i-- > 0;)
+      if (ns_[i].prefix == prefix) {
+        *found = true;
+        return ns_[i].uri;
+      }
+    *found = false;
+    return {};
+  }
+
+  // "prefix:local" with feedparser's prefix for the namespace URI, lower-case.
+  std::string qname(pugi::xml_node n, std::string_view* uri_out = nullptr) {
+    std::string_view raw = n.name();
+    size_t colon = raw.find(':');
+    std::string_view prefix = colon == std::string_view::npos ? std::string_view() : raw.substr(0, colon);
+    std::string_view local = colon == std::string_view::npos ? raw : raw.substr(colon + 1);
+    bool found = false;
+    std::string_view uri = lookup_ns(prefix, &found);
+    if (uri_out) *uri_out = uri;
+    std::string name;
+    if (!prefix.empty() && !found) {
+      if (prefix != "xml") note_bozo("undeclared namespace prefix");
+      name = ascii_lower(prefix);
+      name += ':';
+    } else if (!uri.empty()) {
+      std::string lower = ascii_lower(trim(uri));
+      bool known = false;
+      for (const auto& k : kNamespaces) {
+        if (k.uri == lower) {
+          known = true;
+          if (!k.prefix.empty()) {
+            name = k.prefix;
+            name += ':';
+          }
+          break;
+        }
+      }
+      if (!known && !prefix.empty()) {
+        name = ascii_lower(prefix);
+        name += ':';
+      }
+    }
+    name += ascii_lower(local);
+    return name;
+  }
+
+  Scope child_scope(pugi::xml_node n, const Scope& parent) {
+    Scope s;
+    pugi::xml_attribute base = n.attribute("xml:base");
+    s.base = base ? resolve_url(parent.base, attr_text(base)) : parent.base;
+    pugi::xml_attribute lang = n.attribute("xml:lang");
+    s.lang = lang ? attr_text(lang) : parent.lang;
+    return s;
+  }
+
+  std::string attr_text(pugi::xml_attribute a) {
+    std::string out;
+    decode_references(a.value(), out, &declared_, &issues_);
+    return out;
+  }
+  std::string attr(pugi::xml_node n, const char* name) {
+    pugi::xml_attribute a = n.attribute(name);
+    if (!a) {
+      // Attribute names are matched case-insensitively, like feedparser does.
+      for (pugi::xml_attribute x : n.attributes())
+        if (iequals(x.name(), name)) return attr_text(x);
+      return {};
+    }
+    return attr_text(a);
+  }
+
+  void read_doctype(std::string_view dt) {
+    if (dt.find("-//Netscape Communications//DTD RSS 0.91") != std::string_view::npos)
+      netscape_ = true;
+    size_t pos = 0;
+    while ((pos = dt.find("<!ENTITY", pos)) != std::string_view::npos) {
+      pos += 8;
+      while (pos < dt.size() && std::isspace(static_cast<unsigned char>(dt[pos]))) ++pos;
+      if (pos < dt.size() && dt[pos] == '%') continue;
+      size_t end = pos;
+      while (end < dt.size() && !std::isspace(static_cast<unsigned char>(dt[end]))) ++end;
+      std::string name(dt.substr(pos, end - pos));
+      size_t q = dt.find_first_of("\"'", end);
+      if (q == std::string_view::npos) break;
+      size_t q2 = dt.find(dt[q], q + 1);
+      if (q2 == std::string_view::npos) break;
+      std::string value;
+      decode_references(dt.substr(q + 1, q2 - q - 1), value, nullptr, nullptr);
+      declared_.emplace_back(std::move(name), std::move(value));
+      pos = q2;
+    }
+  }
+
+  // ----- text -----
+
+  // Character data of `n`, references decoded, CDATA kept verbatim.
+  std::string plain_text(pugi::xml_node n) {
+    std::string out;
+    for (pugi::xml_node c : n.children()) {
+      if (c.type() == pugi::node_pcdata) decode_references(c.value(), out, &declared_, &issues_);
+      else if (c.type() == pugi::node_cdata) out.append(c.value());
+      else if (c.type() == pugi::node_element) {
+        std::string inner = plain_text(c);
+        out += inner;
+      }
+    }
+    return out;
+  }
+  std::string text(pugi::xml_node n) { return std::string(trim(plain_text(n))); }
+
+  // Inline markup of `n`'s children serialised back to XML, prefixes dropped.
+  void serialize_children(pugi::xml_node n, std::string& out, bool skip_div) {
+    for (pugi::xml_node c : n.children()) {
+      switch (c.type()) {
+        case pugi::node_pcdata: {
+          std::string t;
+          decode_references(c.value(), t, &declared_, &issues_);
+          xml_escape(t, out);
+          break;
+        }
+        case pugi::node_cdata:
+          xml_escape(c.value(), out);
+          break;
+        case pugi::node_element: {
+          std::string_view raw = c.name();
+          size_t colon = raw.find(':');
+          std::string tag = ascii_lower(colon == std::string_view::npos ? raw : raw.substr(colon + 1));
+          if (skip_div && tag == "div") {
+            serialize_children(c, out, skip_div);
+            break;
+          }
+          out += '<';
+          out += tag;
+          for (pugi::xml_attribute a : c.attributes()) {
+            std::string_view an = a.name();
+            if (an.starts_with("xmlns")) continue;
+            out += ' ';
+            out += ascii_lower(an);
+            out += "=\"";
+            xml_escape(attr_text(a), out, true);
+            out += '"';
+          }
+          static constexpr std::string_view kVoid[] = {"area", "base", "br", "col", "embed", "hr",
+                                                      "img", "input", "link", "meta", "param",
+                                                      "source", "track", "wbr"};
+          bool is_void = std::find(std::begin(kVoid), std::end(kVoid), tag) != std::end(kVoid);
+          if (is_void && !c.first_child()) {
+            out += " />";
+            break;
+          }
+          out += '>';
+          serialize_children(c, out, false);
+          out += "</";
+          out += tag;
+          out += '>';
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+
+  struct TextValue {
+    std::string value;
+    std::string type;
+    std::string language;
+    std::string base;
+    std::string src;
+  };
+
+  // A text construct (title, summary, content, ...) with feedparser's type rules.
+  TextValue text_construct(pugi::xml_node n, const Scope& scope, std::string_view default_type,
+                           bool dangerous = true) {
+    TextValue t;
+    t.language = scope.lang;
+    t.base = scope.base;
+    std::string type = ascii_lower(trim(attr(n, "type")));
+    if (type == "text") type = "text/plain";
+    else if (type == "html") type = "text/html";
+    else if (type == "xhtml") type = "application/xhtml+xml";
+    if (type.empty()) type = std::string(default_type);
+    std::string mode = ascii_lower(attr(n, "mode"));
+    bool is_xmlish = type.ends_with("xml");
+    bool base64 = mode == "base64" ||
+                  (is_atom_ && !type.starts_with("text/") && !type.ends_with("+xml") &&
+                   !type.ends_with("/xml") && n.attribute("type") && version_ == "atom10" &&
+                   false);
+    if (is_atom_ && version_ == "atom10" && !type.starts_with("text/") && !is_xmlish && !type.empty())
+      base64 = true;
+    bool has_elements = false;
+    for (pugi::xml_node c : n.children())
+      if (c.type() == pugi::node_element) {
+        has_elements = true;
+        break;
+      }
+    std::string value;
+    if (has_elements && mode != "escaped") {
+      bool atom_xhtml = version_ == "atom10" && type == "application/xhtml+xml";
+      if (!is_xmlish) type = "application/xhtml+xml";
+      pugi::xml_node only_div;
+      if (atom_xhtml) {
+        int elements = 0;
+        bool other_text = false;
+        for (pugi::xml_node c : n.children()) {
+          if (c.type() == pugi::node_element) {
+            ++elements;
+            only_div = c;
+          } else if ((c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) &&
+                     !trim(c.value()).empty()) {
+            other_text = true;
+          }
+        }
+        std::string_view dn = only_div ? std::string_view(only_div.name()) : std::string_view();
+        size_t colon = dn.find(':');
+        if (colon != std::string_view::npos) dn = dn.substr(colon + 1);
+        if (elements != 1 || other_text || !iequals(dn, "div")) only_div = {};
+      }
+      if (only_div) serialize_children(only_div, value, false);
+      else serialize_children(n, value, !is_xmlish);
+    } else {
+      value = plain_text(n);
+    }
+    value = std::string(trim(value));
+    if (base64) {
+      if (auto decoded = base64_decode(value)) value = std::move(*decoded);
+    }
+    if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
+    if (is_html_type(type) && dangerous) value = html::sanitize_html(value, scope.base);
+    map_c1_controls(value);
+    t.value = std::move(value);
+    t.type = type;
+    return t;
+  }
+
+  // ----- people, dates, links -----
+
+  static Person person_from_string(std::string_view s) {
+    Person p;
+    std::string str(trim(s));
+    // An e-mail address anywhere in the string; the rest, without brackets, is the name.
+    size_t at = str.find('@');
+    if (at != std::string::npos) {
+      size_t b = at, e = at;
+      auto ok = [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' ||
+               c == '+' || c == '%';
+      };
+      while (b > 0 && ok(str[b - 1])) --b;
+      while (e + 1 < str.size() && ok(str[e + 1])) ++e;
+      size_t mailto = b >= 7 ? str.rfind("mailto:", b) : std::string::npos;
+      if (mailto != std::string::npos && mailto + 7 == b) b = mailto;
+      p.email = str.substr(b, e + 1 - b);
+      if (p.email.starts_with("mailto:")) p.email = p.email.substr(7);
+      std::string rest = str.substr(0, b) + str.substr(e + 1);
+      std::string cleaned;
+      for (char c : rest)
+        if (c != '(' && c != ')' && c != '<' && c != '>') cleaned += c;
+      p.name = collapse_whitespace(cleaned);
+      if (p.name.empty() && p.email.empty()) p.name = str;
+    } else {
+      p.name = str;
+    }
+    return p;
+  }
+
+  Person read_structured_person(pugi::xml_node n, const Scope& scope) {
+    Person p;
+    for (pugi::xml_node c : n.children()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string q = qname(c);
+      Scope cs = child_scope(c, scope);
+      if (q == "name" || q == "itunes:name") p.name = text(c);
+      else if (q == "email" || q == "itunes:email") p.email = text(c);
+      else if (q == "uri" || q == "url" || q == "homepage") p.uri = resolve_url(cs.base, text(c));
+    }
+    return p;
+  }
+
+  Person any_person(pugi::xml_node n, const Scope& scope) {
+    for (pugi::xml_node c : n.children())
+      if (c.type() == pugi::node_element) return read_structured_person(n, scope);
+    return person_from_string(text(n));
+  }
+
+  void read_date(pugi::xml_node n, UnixSeconds* parsed, std::string* raw) {
+    *raw = text(n);
+    *parsed = parse_date(*raw);
+  }
+
+  void read_link(pugi::xml_node n, const Scope& scope, CommonFields& c, Entry* entry) {
+    bool has_href = static_cast<bool>(n.attribute("href"));
+    if (!has_href) {
+      for (pugi::xml_attribute a : n.attributes())
+        if (iequals(a.name(), "href")) has_href = true;
+    }
+    if (!has_href) {
+      std::string v = text(n);
+      if (v.empty()) return;
+      v = resolve_url(scope.base, v);
+      c.link = v;
+      Link l;
+      l.href = v;
+      l.rel = "alternate";
+      l.type = "text/html";
+      c.links.push_back(std::move(l));
+      return;
+    }
+    Link l;
+    l.rel = attr(n, "rel");
+    if (l.rel.empty()) l.rel = "alternate";
+    l.type = attr(n, "type");
+    if (l.type.empty()) l.type = l.rel == "self" ? "application/atom+xml" : "text/html";
+    l.href = resolve_url(scope.base, trim(attr(n, "href")));
+    l.title = attr(n, "title");
+    l.hreflang = attr(n, "hreflang");
+    l.length = to_int(attr(n, "length"));
+    if (l.rel == "alternate" && is_html_type(ascii_lower(l.type))) c.link = l.href;
+    if (l.rel == "enclosure" && entry) {
+      Enclosure e;
+      e.url = l.href;
+      e.type = l.type;
+      e.length = l.length;
+      entry->enclosures.push_back(std::move(e));
+    }
+    c.links.push_back(std::move(l));
+  }
+
+  void add_category(CommonFields& c, std::string term, std::string scheme, std::string label) {
+    if (term.empty() && label.empty()) return;
+    for (const auto& existing : c.categories)
+      if (existing.term == term && existing.scheme == scheme && existing.label == label) return;
+    c.categories.push_back({std::move(term), std::move(scheme), std::move(label)});
+  }
+
+  void read_image(pugi::xml_node n, const Scope& scope, Image& img) {
+    for (pugi::xml_node c : n.children()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string q = qname(c);
+      Scope cs = child_scope(c, scope);
+      if (q == "url") img.url = resolve_url(cs.base, text(c));
+      else if (q == "title") img.title = text_construct(c, cs, "text/plain").value;
+      else if (q == "link") img.link = resolve_url(cs.base, text(c));
+      else if (q == "width") img.width = static_cast<int>(to_int(text(c)));
+      else if (q == "height") img.height = static_cast<int>(to_int(text(c)));
+      else if (q == "description") img.description = text_construct(c, cs, "text/html").value;
+    }
+  }
+
+  // ----- the element table -----
+
+  void read_fields(pugi::xml_node parent, const Scope& scope, Level level, CommonFields& c,
+                   FeedInfo* feed, Entry* entry) {
+    for (pugi::xml_node n : parent.children()) {
+      if (n.type() != pugi::node_element) continue;
+      size_t ns_mark = ns_.size();
+      push_namespaces(n);
+      Scope s = child_scope(n, scope);
+      read_field(n, qname(n), s, level, c, feed, entry);
+      ns_.resize(ns_mark);
+    }
+  }
+
+  void read_field(pugi::xml_node n, const std::string& q, const Scope& s, Level level,
+                  CommonFields& c, FeedInfo* feed, Entry* entry) {
+    if (q == "item" || q == "entry") {
+      if (level == Level::kFeed) read_entry(n, s);
+      return;
+    }
+    if (q == "channel") {
+      if (level == Level::kFeed && feed) read_fields(n, s, level, c, feed, entry);
+      return;
+    }
+    if (q == "title" || q == "dc:title") {
+      TextValue t = text_construct(n, s, "text/plain");
+      c.title = std::move(t.value);
+      c.title_type = std::move(t.type);
+    } else if (q == "link") {
+      read_link(n, s, c, entry);
+    } else if (q == "id" || q == "guid" || q == "dc:identifier") {
+      std::string v = text(n);
+      if (q == "guid") {
+        std::string perma = ascii_lower(trim(attr(n, "ispermalink")));
+        bool is_link = perma != "false";
+        if (entry) entry->guid_is_permalink = is_link;
+        if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
+      }
+      if (q != "dc:identifier" || c.id.empty()) c.id = v;
+    } else if (q == "description" || q == "abstract") {
+      TextValue t = text_construct(n, s, "text/html");
+      if (entry) {
+        entry->summary = std::move(t.value);
+        entry->summary_type = std::move(t.type);
+      } else if (feed) {
+        feed->subtitle = std::move(t.value);
+        feed->subtitle_type = std::move(t.type);
+      }
+    } else if (q == "summary" || q == "itunes:summary") {
+      TextValue t = text_construct(n, s, "text/plain");
+      if (entry) {
+        if (q == "itunes:summary" && !entry->summary.empty()) return;
+        entry->summary = std::move(t.value);
+        entry->summary_type = std::move(t.type);
+      } else if (feed && (q == "summary" || feed->subtitle.empty())) {
+        feed->subtitle = std::move(t.value);
+        feed->subtitle_type = std::move(t.type);
+      }
+    } else if (q == "subtitle" || q == "tagline" || q == "itunes:subtitle") {
+      TextValue t = text_construct(n, s, "text/plain");
+      if (feed && (q != "itunes:subtitle" || feed->subtitle.empty())) {
+        feed->subtitle = std::move(t.value);
+        feed->subtitle_type = std::move(t.type);
+      } else if (entry) {
+        entry->ext["subtitle"] = t.value;
+      }
+    } else if (q == "content" || q == "content:encoded" || q == "fullitem" || q == "xhtml:body" ||
+               q == "body") {
+      if (!entry) return;
+      std::string_view def = q == "content" ? "text/plain"
+                             : (q == "xhtml:body" || q == "body") ? "application/xhtml+xml"
+                                                                   : "text/html";
+      Content ct;
+      if (q == "xhtml:body" || q == "body") {
+        std::string v;
+        serialize_children(n, v, false);
+        ct.value = html::sanitize_html(trim(v), s.base);
+        ct.type = std::string(def);
+      } else {
+        TextValue t = text_construct(n, s, def);
+        ct.value = std::move(t.value);
+        ct.type = std::move(t.type);
+      }
+      ct.language = s.lang;
+      ct.base = s.base;
+      std::string src = attr(n, "src");
+      if (!src.empty()) ct.src = resolve_url(s.base, src);
+      entry->content.push_back(std::move(ct));
+    } else if (q == "rights" || q == "copyright" || q == "dc:rights") {
+      c.rights = text_construct(n, s, "text/plain").value;
+    } else if (q == "info") {
+      if (feed) feed->info = text_construct(n, s, "text/plain").value;
+    } else if (q == "language" || q == "dc:language") {
+      c.language = text(n);
+    } else if (q == "pubdate" || q == "published" || q == "issued" || q == "dcterms:issued") {
+      read_date(n, &c.published, &c.published_raw);
+    } else if (q == "updated" || q == "modified" || q == "dc:date" || q == "lastbuilddate" ||
+               q == "dcterms:modified") {
+      read_date(n, &c.updated, &c.updated_raw);
+    } else if (q == "created" || q == "dcterms:created") {
+      std::string raw;
+      UnixSeconds v;
+      read_date(n, &v, &raw);
+      if (entry) entry->created = v;
+      else c.ext["created_raw"] = raw;
+    } else if (q == "expirationdate") {
+      std::string raw;
+      UnixSeconds v;
+      read_date(n, &v, &raw);
+      if (entry) entry->expired = v;
+    } else if (q == "author" || q == "managingeditor" || q == "dc:creator" || q == "dc:author" ||
+               q == "itunes:author") {
+      Person p = any_person(n, s);
+      if (p.empty()) return;
+      if (q == "itunes:author" && !c.author.empty()) return;
+      c.author = p;
+      c.authors.push_back(std::move(p));
+    } else if (q == "contributor" || q == "dc:contributor") {
+      Person p = any_person(n, s);
+      if (!p.empty()) c.contributors.push_back(std::move(p));
+    } else if (q == "webmaster" || q == "dc:publisher" || q == "itunes:owner") {
+      Person p = any_person(n, s);
+      if (!p.empty()) c.publisher = std::move(p);
+    } else if (q == "category" || q == "dc:subject" || q == "keywords") {
+      std::string term = attr(n, "term");
+      std::string scheme = attr(n, "scheme");
+      if (scheme.empty()) scheme = attr(n, "domain");
+      std::string label = attr(n, "label");
+      std::string value = text(n);
+      if (term.empty()) term = value;
+      add_category(c, std::move(term), std::move(scheme), std::move(label));
+    } else if (q == "itunes:category") {
+      add_category(c, attr(n, "text"), "http://www.itunes.com/", "");
+      read_fields(n, s, level, c, feed, entry);
+    } else if (q == "itunes:keywords") {
+      std::string v = text(n);
+      size_t pos = 0;
+      while (pos <= v.size()) {
+        size_t comma = v.find(',', pos);
+        if (comma == std::string::npos) comma = v.size();
+        std::string term(trim(std::string_view(v).substr(pos, comma - pos)));
+        if (!term.empty()) add_category(c, term, "http://www.itunes.com/", "");
+        pos = comma + 1;
+      }
+    } else if (q == "enclosure") {
+      if (!entry) return;
+      Enclosure e;
+      e.url = resolve_url(s.base, trim(attr(n, "url")));
+      e.type = attr(n, "type");
+      e.length = to_int(attr(n, "length"));
+      if (e.url.empty()) e.url = resolve_url(s.base, trim(attr(n, "href")));
+      Link l;
+      l.href = e.url;
+      l.rel = "enclosure";
+      l.type = e.type;
+      l.length = e.length;
+      c.links.push_back(std::move(l));
+      entry->enclosures.push_back(std::move(e));
+    } else if (q == "comments") {
+      if (entry) entry->comments = resolve_url(s.base, text(n));
+    } else if (q == "source") {
+      if (!entry) return;
+      FeedInfo src;
+      bool structured = false;
+      for (pugi::xml_node ch : n.children())
+        if (ch.type() == pugi::node_element) structured = true;
+      if (structured) {
+        read_fields(n, s, Level::kSource, src, &src, nullptr);
+      } else {
+        src.title = text(n);
+        std::string url = attr(n, "url");
+        if (!url.empty()) {
+          src.link = resolve_url(s.base, url);
+          src.ext["href"] = src.link;
+        }
+      }
+      entry->source = std::move(src);
+    } else if (q == "image") {
+      if (feed && level == Level::kFeed) read_image(n, s, feed->image);
+    } else if (q == "itunes:image" || q == "media:thumbnail") {
+      std::string href = attr(n, q == "itunes:image" ? "href" : "url");
+      if (href.empty()) href = attr(n, "url");
+      if (href.empty()) return;
+      href = resolve_url(s.base, href);
+      if (feed && feed->image.url.empty()) feed->image.url = href;
+      if (entry && entry->image.empty()) entry->image = href;
+    } else if (q == "media:content") {
+      std::string medium = attr(n, "medium");
+      std::string type = attr(n, "type");
+      if (entry && entry->image.empty() && (medium == "image" || type.starts_with("image/")))
+        entry->image = resolve_url(s.base, attr(n, "url"));
+      read_fields(n, s, level, c, feed, entry);
+    } else if (q == "media:group") {
+      read_fields(n, s, level, c, feed, entry);
+    } else if (q == "icon") {
+      if (feed) feed->icon = resolve_url(s.base, text(n));
+    } else if (q == "logo") {
+      if (feed) feed->logo = resolve_url(s.base, text(n));
+    } else if (q == "generator") {
+      if (!feed) return;
+      feed->generator.name = text(n);
+      std::string uri = attr(n, "uri");
+      if (uri.empty()) uri = attr(n, "url");
+      if (!uri.empty()) feed->generator.uri = resolve_url(s.base, uri);
+      feed->generator.version = attr(n, "version");
+    } else if (q == "admin:generatoragent") {
+      if (feed) feed->generator.uri = resolve_url(s.base, attr(n, "rdf:resource"));
+    } else if (q == "docs") {
+      if (feed) feed->docs = resolve_url(s.base, text(n));
+    } else if (q == "ttl") {
+      if (feed) feed->ttl_minutes = static_cast<int>(to_int(text(n)));
+    } else if (q == "sy:updateperiod") {
+      if (!feed) return;
+      std::string p = ascii_lower(text(n));
+      int secs = p == "hourly" ? 3600 : p == "daily" ? 86400 : p == "weekly" ? 604800
+               : p == "monthly" ? 2592000 : p == "yearly" ? 31536000 : 0;
+      if (secs) feed->update_period_seconds = secs;
+    } else if (q == "license" || q == "cc:license" || q == "creativecommons:license") {
+      std::string v = attr(n, "rdf:resource");
+      if (v.empty()) v = attr(n, "href");
+      if (v.empty()) v = text(n);
+      if (feed) feed->license = v;
+      else c.ext["license"] = v;
+    } else if (q == "itunes:block" || q == "itunes:explicit") {
+      std::string v = ascii_lower(text(n));
+      std::string key = q == "itunes:block" ? "itunes_block" : "itunes_explicit";
+      if (q == "itunes:block") c.ext[key] = v == "yes" ? "1" : "0";
+      else if (v == "yes" || v == "true" || v == "explicit") c.ext[key] = "1";
+      else if (v == "no" || v == "false" || v == "clean") c.ext[key] = "0";
+    } else if (q == "wfw:comment" || q == "wfw:commentrss") {
+      c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
+    } else if (q == "newlocation") {
+      if (feed) feed->ext["newlocation"] = text(n);
+    }
+  }
+
+  void read_entry(pugi::xml_node n, const Scope& scope) {
+    Entry e;
+    guid_link_.clear();
+    if (version_ == "cdf") {
+      std::string href = attr(n, "href");
+      if (!href.empty()) {
+        e.link = resolve_url(scope.base, href);
+        Link l;
+        l.href = e.link;
+        l.rel = "alternate";
+        l.type = "text/html";
+        e.links.push_back(std::move(l));
+      }
+      std::string lastmod = attr(n, "lastmod");
+      if (!lastmod.empty()) {
+        e.updated_raw = lastmod;
+        e.updated = parse_date(lastmod);
+      }
+    }
+    read_fields(n, scope, Level::kEntry, e, nullptr, &e);
+    if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
+    if (e.language.empty()) e.language = scope.lang;
+    out_.entries.push_back(std::move(e));
+  }
+
+  // ----- roots -----
+
+  void set_version(std::string v) {
+    version_ = std::move(v);
+    auto& d = out_.document;
+    d.version = version_;
+    if (version_.starts_with("rss")) {
+      d.format = "rss";
+      static constexpr std::pair<std::string_view, std::string_view> kRss[] = {
+          {"rss090", "0.90"}, {"rss091n", "0.91"}, {"rss091u", "0.91"}, {"rss092", "0.92"},
+          {"rss093", "0.93"}, {"rss094", "0.94"}, {"rss10", "1.0"},     {"rss20", "2.0"}};
+      for (const auto& [k, fv] : kRss)
+        if (version_ == k) d.format_version = fv;
+    } else if (version_.starts_with("atom")) {
+      d.format = "atom";
+      is_atom_ = true;
+      if (version_ == "atom10") d.format_version = "1.0";
+      else if (version_ == "atom03") d.format_version = "0.3";
+      else if (version_ == "atom02") d.format_version = "0.2";
+      else if (version_ == "atom01") d.format_version = "0.1";
+    } else if (version_ == "cdf") {
+      d.format = "cdf";
+    }
+  }
+
+  void read_root(pugi::xml_node root, const Scope& parent_scope) {
+    push_namespaces(root);
+    std::string_view uri;
+    std::string q = qname(root, &uri);
+    Scope scope = child_scope(root, parent_scope);
+    FeedInfo& feed = out_.feed;
+    if (q == "rss") {
+      std::string v(trim(attr(root, "version")));
+      if (v == "0.91") set_version(netscape_ ? "rss091n" : "rss091u");
+      else if (v == "0.92") set_version("rss092");
+      else if (v == "0.93") set_version("rss093");
+      else if (v == "0.94") set_version("rss094");
+      else if (v.starts_with("2.")) set_version("rss20");
+      else set_version("rss");
+    } else if (q == "rdf:rdf") {
+      bool netscape = false;
+      for (const auto& d : ns_)
+        if (iequals(trim(d.uri), "http://my.netscape.com/rdf/simple/0.9/")) netscape = true;
+      set_version(netscape ? "rss090" : "rss10");
+    } else if (q == "feed") {
+      if (uri == kAtom10) {
+        set_version("atom10");
+      } else {
+        std::string v(trim(attr(root, "version")));
+        if (v == "0.1") set_version("atom01");
+        else if (v == "0.2") set_version("atom02");
+        else if (v == "0.3") set_version("atom03");
+        else set_version("atom");
+      }
+    } else if (q == "channel") {
+      set_version("cdf");
+      std::string href = attr(root, "href");
+      if (!href.empty()) {
+        feed.link = resolve_url(scope.base, href);
+        feed.links.push_back({feed.link, "alternate", "text/html", "", "", 0});
+      }
+      std::string lastmod = attr(root, "lastmod");
+      if (!lastmod.empty()) {
+        feed.updated_raw = lastmod;
+        feed.updated = parse_date(lastmod);
+      }
+    } else {
+      // Not a feed root: look one level down (feeds wrapped in an envelope) before giving up.
+      for (pugi::xml_node c : root.children()) {
+        if (c.type() != pugi::node_element) continue;
+        size_t mark = ns_.size();
+        push_namespaces(c);
+        std::string cq = qname(c);
+        ns_.resize(mark);
+        if (cq == "rss" || cq == "feed" || cq == "rdf:rdf") {
+          read_root(c, scope);
+          return;
+        }
+      }
+      out_.document.fatal = true;
+      out_.document.fatal_reason = "not a feed: root element <" + std::string(root.name()) + ">";
+      return;
+    }
+    if (!scope.lang.empty()) feed.language = scope.lang;
+    read_fields(root, scope, Level::kFeed, feed, &feed, nullptr);
+  }
+
+  ParsedFeed& out_;
+  const DocumentInfo& info_;
+  std::vector<NsDecl> ns_;
+  DeclaredEntities declared_;
+  EntityIssues issues_;
+  std::string version_;
+  std::string guid_link_;
+  bool is_atom_ = false;
+  bool netscape_ = false;
+};
+
+// Removes characters XML 1.0 forbids; true when there were any.
+bool strip_control_chars(std::string& s) {
+  auto bad = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  };
+  auto it = std::find_if(s.begin(), s.end(), bad);
+  if (it == s.end()) return false;
+  s.erase(std::remove_if(it, s.end(), bad), s.end());
+  return true;
+}
+
+bool looks_like_json(std::string_view bytes) {
+  for (char c : bytes) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    return c == '{';
+  }
+  return false;
+}
+
+}  // namespace
+
+ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
   ParsedFeed feed;
-  if (bytes.empty()) {
+  std::string_view body = bytes;
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
+  if (trim(body).empty()) {
     feed.document.fatal = true;
     feed.document.fatal_reason = "empty document";
+    return feed;
   }
+  if (looks_like_json(body)) return parse_json_feed(body, info);
+
+  DecodedText decoded = decode_document(bytes, info.content_type, true);
+  feed.document.encoding = decoded.encoding;
+  if (decoded.bozo) {
+    feed.document.bozo = true;
+    feed.document.bozo_reason = decoded.bozo_reason;
+  }
+  std::string& text = decoded.utf8;
+  if (strip_control_chars(text) && !feed.document.bozo) {
+    feed.document.bozo = true;
+    feed.document.bozo_reason = "not well-formed (invalid control character)";
+  }
+  // The XML declaration still names the original charset; the text is UTF-8 now.
+  pugi::xml_document doc;
+  constexpr unsigned kFlags = (pugi::parse_cdata | pugi::parse_eol | pugi::parse_wconv_attribute |
+                               pugi::parse_doctype | pugi::parse_ws_pcdata);
+  pugi::xml_parse_result r = doc.load_buffer_inplace(text.data(), text.size(), kFlags,
+                                                     pugi::encoding_utf8);
+  if (!r) {
+    std::string reason = std::string("not well-formed (") + r.description() + " at offset " +
+                         std::to_string(r.offset) + ")";
+    if (!feed.document.bozo) feed.document.bozo_reason = reason;
+    feed.document.bozo = true;
+    // The strict parse consumed the buffer in place: decode again for the repair.
+    DecodedText again = decode_document(bytes, info.content_type, true);
+    strip_control_chars(again.utf8);
+    std::string repaired = repair_xml(again.utf8);
+    text.swap(repaired);
+    doc.reset();
+    r = doc.load_buffer_inplace(text.data(), text.size(), kFlags, pugi::encoding_utf8);
+  }
+  FeedReader reader(feed, info);
+  reader.read_document(doc);
   return feed;
 }
 

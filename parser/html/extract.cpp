@@ -1,0 +1,1408 @@
+#include "parser/html/extract.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+#include "common/url.h"
+#include "parser/html/dom.h"
+#include "parser/html/encoding.h"
+#include "parser/html/render.h"
+#include "parser/html/sanitize.h"
+
+namespace feedpipe::parser::html {
+namespace {
+
+using Index = std::uint32_t;
+
+// ---------------------------------------------------------------------------------------
+// Small string helpers
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+std::string lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = ascii_lower(c);
+  return r;
+}
+
+bool contains_any(std::string_view haystack, std::initializer_list<std::string_view> needles) {
+  for (std::string_view n : needles) {
+    if (haystack.find(n) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+std::string trim(std::string_view s) {
+  std::size_t b = 0;
+  std::size_t e = s.size();
+  while (b < e && is_space(s[b])) ++b;
+  while (e > b && is_space(s[e - 1])) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+// Text as a reader sees it: entities decoded, whitespace collapsed.
+std::string clean_text(std::string_view s) {
+  if (s.find_first_of("&<") == std::string_view::npos) {
+    std::string out;
+    bool space = false;
+    for (char c : s) {
+      if (is_space(c)) {
+        space = !out.empty();
+        continue;
+      }
+      if (space) out += ' ';
+      space = false;
+      out += c;
+    }
+    return out;
+  }
+  return html_to_text(s, false);
+}
+
+// Lengths as Readability measures them: code points, a whitespace run counting as one.
+struct TextStats {
+  std::uint32_t length = 0;
+  std::uint32_t commas = 0;
+};
+
+TextStats measure(std::string_view s) {
+  TextStats st;
+  bool in_space = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte
+    if (is_space(static_cast<char>(c))) {
+      if (!in_space) ++st.length;
+      in_space = true;
+      continue;
+    }
+    in_space = false;
+    ++st.length;
+    if (c == ',') {
+      ++st.commas;
+    } else if (c >= 0xD8) {
+      // Arabic comma U+060C, full-width comma U+FF0C, ideographic comma U+3001.
+      std::string_view rest = s.substr(i);
+      if (rest.substr(0, 2) == "\xD8\x8C" || rest.substr(0, 3) == "\xEF\xBC\x8C" ||
+          rest.substr(0, 3) == "\xE3\x80\x81") {
+        ++st.commas;
+      }
+    }
+  }
+  return st;
+}
+
+void trim_trailing_furniture(std::string& text);
+
+std::vector<std::string> word_tokens(std::string_view s) {
+  std::vector<std::string> tokens;
+  std::string cur;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80 || c == '_') {
+      cur += ascii_lower(c);
+    } else if (!cur.empty()) {
+      tokens.push_back(std::move(cur));
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) tokens.push_back(std::move(cur));
+  return tokens;
+}
+
+// Readability's textSimilarity: share of b's text made of tokens also in a.
+double text_similarity(std::string_view a, std::string_view b) {
+  auto ta = word_tokens(a);
+  auto tb = word_tokens(b);
+  if (ta.empty() || tb.empty()) return 0;
+  std::size_t total = 0;
+  std::size_t unique = 0;
+  for (const auto& t : tb) {
+    total += t.size() + 1;
+    if (std::find(ta.begin(), ta.end(), t) == ta.end()) unique += t.size() + 1;
+  }
+  return 1.0 - static_cast<double>(unique) / static_cast<double>(total);
+}
+
+// ---------------------------------------------------------------------------------------
+// Dates: common/time.h first, then a small ISO 8601 reader for the forms pages use.
+
+int digits(std::string_view s, std::size_t& i, int count) {
+  int v = 0;
+  for (int k = 0; k < count; ++k) {
+    if (i >= s.size() || s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i++] - '0');
+  }
+  return v;
+}
+
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::optional<std::int64_t> parse_iso8601(std::string_view s) {
+  std::string t = trim(s);
+  s = t;
+  std::size_t i = 0;
+  int year = digits(s, i, 4);
+  if (year < 0 || i >= s.size() || s[i] != '-') return std::nullopt;
+  ++i;
+  int month = digits(s, i, 2);
+  if (month < 1 || month > 12 || i >= s.size() || s[i] != '-') return std::nullopt;
+  ++i;
+  int day = digits(s, i, 2);
+  if (day < 1 || day > 31) return std::nullopt;
+  int hour = 0, minute = 0, second = 0;
+  std::int64_t offset = 0;
+  if (i < s.size() && (s[i] == 'T' || s[i] == 't' || s[i] == ' ')) {
+    ++i;
+    hour = digits(s, i, 2);
+    if (hour < 0 || hour > 24 || i >= s.size() || s[i] != ':') return std::nullopt;
+    ++i;
+    minute = digits(s, i, 2);
+    if (minute < 0 || minute > 59) return std::nullopt;
+    if (i < s.size() && s[i] == ':') {
+      ++i;
+      second = digits(s, i, 2);
+      if (second < 0 || second > 60) return std::nullopt;
+      if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+        ++i;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+      }
+    }
+    while (i < s.size() && s[i] == ' ') ++i;
+    if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
+      ++i;
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+      int sign = s[i] == '-' ? -1 : 1;
+      ++i;
+      int oh = digits(s, i, 2);
+      if (oh < 0) return std::nullopt;
+      if (i < s.size() && s[i] == ':') ++i;
+      int om = 0;
+      if (i < s.size()) om = digits(s, i, 2);
+      if (om < 0) return std::nullopt;
+      offset = sign * (oh * 3600 + om * 60);
+    }
+  }
+  return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+         hour * 3600 + minute * 60 + second - offset;
+}
+
+UnixSeconds parse_page_date(std::string_view s) {
+  if (trim(s).empty()) return std::nullopt;
+  if (auto d = parse_date(s)) return d;
+  return parse_iso8601(s);
+}
+
+// ---------------------------------------------------------------------------------------
+// Element classification
+
+bool is_heading(GumboTag t) {
+  return t == GUMBO_TAG_H1 || t == GUMBO_TAG_H2 || t == GUMBO_TAG_H3 || t == GUMBO_TAG_H4 ||
+         t == GUMBO_TAG_H5 || t == GUMBO_TAG_H6;
+}
+
+// Readability's DIV_TO_P_ELEMS: a div holding one of these is a container, not a paragraph.
+bool is_div_block_child(GumboTag t) {
+  switch (t) {
+    case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_DL: case GUMBO_TAG_DIV: case GUMBO_TAG_IMG:
+    case GUMBO_TAG_OL: case GUMBO_TAG_P: case GUMBO_TAG_PRE: case GUMBO_TAG_TABLE:
+    case GUMBO_TAG_UL: case GUMBO_TAG_SECTION: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_FIGURE:
+    case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_ASIDE: case GUMBO_TAG_NAV: case GUMBO_TAG_FORM: case GUMBO_TAG_MAIN:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Phrasing content: runs of these inside a container div form an implicit paragraph.
+bool is_phrasing(const Node& n) {
+  if (n.kind == NodeKind::kText) return true;
+  switch (n.tag) {
+    case GUMBO_TAG_A: case GUMBO_TAG_ABBR: case GUMBO_TAG_B: case GUMBO_TAG_BDO:
+    case GUMBO_TAG_BR: case GUMBO_TAG_CITE: case GUMBO_TAG_CODE: case GUMBO_TAG_DFN:
+    case GUMBO_TAG_EM: case GUMBO_TAG_I: case GUMBO_TAG_KBD: case GUMBO_TAG_LABEL:
+    case GUMBO_TAG_MARK: case GUMBO_TAG_Q: case GUMBO_TAG_S: case GUMBO_TAG_SAMP:
+    case GUMBO_TAG_SMALL: case GUMBO_TAG_SPAN: case GUMBO_TAG_STRONG: case GUMBO_TAG_SUB:
+    case GUMBO_TAG_SUP: case GUMBO_TAG_TIME: case GUMBO_TAG_U: case GUMBO_TAG_VAR:
+    case GUMBO_TAG_WBR: case GUMBO_TAG_FONT: case GUMBO_TAG_DEL: case GUMBO_TAG_INS:
+    case GUMBO_TAG_TT: case GUMBO_TAG_BIG: case GUMBO_TAG_STRIKE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Elements that never hold article text.
+bool never_content(GumboTag t) {
+  switch (t) {
+    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE:
+    case GUMBO_TAG_TEMPLATE: case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME: case GUMBO_TAG_LINK:
+    case GUMBO_TAG_META: case GUMBO_TAG_HEAD: case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED:
+    case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_BUTTON:
+    case GUMBO_TAG_INPUT: case GUMBO_TAG_CANVAS: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
+    case GUMBO_TAG_APPLET: case GUMBO_TAG_NAV: case GUMBO_TAG_ASIDE: case GUMBO_TAG_FOOTER:
+    case GUMBO_TAG_NOEMBED: case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_FRAMESET:
+    case GUMBO_TAG_MENU:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Readability's class/id evidence.
+bool negative_class(std::string_view s) {
+  if (contains_any(s, {"-ad-", "hidden", "banner", "combx", "comment", "com-", "contact",
+                       "footer", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
+                       "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
+                       "sponsor", "shopping", "tags", "widget"})) {
+    return true;
+  }
+  return s == "hid" || s.substr(0, 4) == "hid " ||
+         (s.size() >= 4 && s.substr(s.size() - 4) == " hid") ||
+         s.find(" hid ") != std::string_view::npos;
+}
+
+bool positive_class(std::string_view s) {
+  return contains_any(s, {"article", "body", "content", "entry", "hentry", "h-entry", "main",
+                          "page", "pagination", "post", "text", "blog", "story"});
+}
+
+bool unlikely_candidate(std::string_view s) {
+  return contains_any(s, {"-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment",
+                          "community", "cover-wrap", "disqus", "extra", "footer", "gdpr",
+                          "header", "legends", "menu", "related", "remark", "replies", "rss",
+                          "shoutbox", "sidebar", "skyscraper", "social", "sponsor",
+                          "supplemental", "ad-break", "agegate", "pagination", "pager",
+                          "popup", "yom-remote"});
+}
+
+bool maybe_candidate(std::string_view s) {
+  return contains_any(s, {"and", "article", "body", "column", "content", "main", "mathjax",
+                          "shadow"});
+}
+
+bool byline_class(std::string_view s) {
+  return contains_any(s, {"byline", "author", "dateline", "writtenby", "p-author"});
+}
+
+// ---------------------------------------------------------------------------------------
+// Metadata
+
+struct Metadata {
+  std::string title;
+  std::string byline;
+  std::string published;
+  std::string modified;
+  std::string language;
+  std::string site_name;
+  std::string canonical_url;
+  std::string image;
+};
+
+std::string json_string(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number_integer()) return std::to_string(v.get<std::int64_t>());
+  return {};
+}
+
+std::string json_name(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object()) {
+    if (auto it = v.find("name"); it != v.end()) return json_name(*it);
+    if (auto it = v.find("url"); it != v.end()) return json_string(*it);
+    if (auto it = v.find("@id"); it != v.end()) return json_string(*it);
+  }
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& e : v) {
+      std::string n = json_name(e);
+      if (n.empty()) continue;
+      if (!out.empty()) out += ", ";
+      out += n;
+    }
+    return out;
+  }
+  return {};
+}
+
+std::string json_url(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_object()) {
+    if (auto it = v.find("url"); it != v.end()) return json_url(*it);
+    if (auto it = v.find("@id"); it != v.end()) return json_string(*it);
+  }
+  if (v.is_array() && !v.empty()) return json_url(v.front());
+  return {};
+}
+
+bool is_article_type(const nlohmann::json& type) {
+  static constexpr std::array<std::string_view, 14> kTypes = {
+      "Article",          "NewsArticle",       "BlogPosting",       "ReportageNewsArticle",
+      "AnalysisNewsArticle", "OpinionNewsArticle", "LiveBlogPosting", "TechArticle",
+      "ScholarlyArticle", "Report",            "SocialMediaPosting", "BackgroundNewsArticle",
+      "ReviewNewsArticle", "Review"};
+  if (type.is_string()) {
+    auto s = type.get<std::string>();
+    return std::find(kTypes.begin(), kTypes.end(), s) != kTypes.end();
+  }
+  if (type.is_array()) {
+    return std::any_of(type.begin(), type.end(), [](const auto& t) { return is_article_type(t); });
+  }
+  return false;
+}
+
+// Finds the first Article-typed object in a JSON-LD value (arrays and @graph included).
+const nlohmann::json* find_article(const nlohmann::json& v, int depth = 0) {
+  if (depth > 4) return nullptr;
+  if (v.is_array()) {
+    for (const auto& e : v) {
+      if (const auto* a = find_article(e, depth + 1)) return a;
+    }
+    return nullptr;
+  }
+  if (!v.is_object()) return nullptr;
+  if (auto it = v.find("@type"); it != v.end() && is_article_type(*it)) return &v;
+  if (auto it = v.find("@graph"); it != v.end()) return find_article(*it, depth + 1);
+  return nullptr;
+}
+
+void read_json_ld(std::string_view text, Metadata& md) {
+  auto json = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (json.is_discarded()) return;
+  const nlohmann::json* article = find_article(json);
+  if (article == nullptr) return;
+  const auto& a = *article;
+  auto field = [&](const char* key) -> const nlohmann::json* {
+    auto it = a.find(key);
+    return it == a.end() ? nullptr : &*it;
+  };
+  if (md.title.empty()) {
+    if (const auto* v = field("headline")) md.title = clean_text(json_string(*v));
+    if (md.title.empty()) {
+      if (const auto* v = field("name")) md.title = clean_text(json_string(*v));
+    }
+  }
+  if (const auto* v = field("datePublished")) md.published = json_string(*v);
+  if (const auto* v = field("dateModified")) md.modified = json_string(*v);
+  if (const auto* v = field("author")) md.byline = clean_text(json_name(*v));
+  if (const auto* v = field("image")) md.image = json_url(*v);
+  if (const auto* v = field("inLanguage")) md.language = json_string(*v);
+  if (const auto* v = field("publisher")) md.site_name = clean_text(json_name(*v));
+}
+
+// Readability's title heuristics for a <title>: drop the site name after a separator.
+std::string title_from_document_title(std::string_view raw) {
+  std::string title = clean_text(raw);
+  static constexpr std::array<std::string_view, 7> kSeparators = {" | ", " - ", " – ", " — ",
+                                                                  " \\ ", " / ", " » "};
+  std::size_t cut = std::string::npos;
+  for (auto sep : kSeparators) {
+    std::size_t p = title.rfind(sep);
+    if (p != std::string::npos && (cut == std::string::npos || p > cut)) cut = p;
+  }
+  if (cut == std::string::npos) return title;
+  std::string head = title.substr(0, cut);
+  if (word_tokens(head).size() >= 3) return head;
+  return title;
+}
+
+// ---------------------------------------------------------------------------------------
+// The extractor
+
+enum Flags : unsigned {
+  kStripUnlikely = 1,
+  kWeightClasses = 2,
+  kCleanConditionally = 4,
+};
+
+struct Attempt {
+  std::vector<Index> roots;
+  std::vector<char> dead;
+  std::string text;
+  std::size_t length = 0;
+};
+
+class Extractor {
+ public:
+  Extractor(const Document& doc, std::string_view url) : doc_(doc), url_(url) {
+    const Index n = doc_.size();
+    match_.resize(n);
+    class_.resize(n);
+    raw_len_.assign(n, 0);
+    in_table_or_code_.assign(n, 0);
+    in_figure_.assign(n, 0);
+    for (Index i = 0; i < n; ++i) {
+      const Node& node = doc_.node(i);
+      if (i > 0) {
+        const Node& parent = doc_.node(node.parent);
+        in_table_or_code_[i] = in_table_or_code_[node.parent] ||
+                               parent.tag == GUMBO_TAG_TABLE || parent.tag == GUMBO_TAG_CODE;
+        in_figure_[i] = in_figure_[node.parent] || parent.tag == GUMBO_TAG_FIGURE;
+      }
+      if (node.kind != NodeKind::kElement) continue;
+      std::string_view cls = doc_.attr(i, "class");
+      std::string_view id = doc_.attr(i, "id");
+      class_[i] = lower(cls);
+      if (!cls.empty() || !id.empty()) {
+        match_[i] = lower(cls);
+        match_[i] += ' ';
+        match_[i] += lower(id);
+      }
+    }
+    for (Index i = n; i-- > 1;) {
+      const Node& node = doc_.node(i);
+      if (node.kind == NodeKind::kText) raw_len_[i] = measure(node.text).length;
+      raw_len_[node.parent] += raw_len_[i];
+    }
+  }
+
+  void set_title(std::string title) { title_ = std::move(title); }
+  const std::string& byline() const { return byline_; }
+
+  Attempt run(unsigned flags);
+
+ private:
+  int class_weight(Index i, unsigned flags) const {
+    if (!(flags & kWeightClasses)) return 0;
+    int w = 0;
+    std::string cls = lower(doc_.attr(i, "class"));
+    std::string id = lower(doc_.attr(i, "id"));
+    if (!cls.empty()) {
+      if (negative_class(cls)) w -= 25;
+      if (positive_class(cls)) w += 25;
+    }
+    if (!id.empty()) {
+      if (negative_class(id)) w -= 25;
+      if (positive_class(id)) w += 25;
+    }
+    return w;
+  }
+
+  bool visible(Index i) const {
+    if (doc_.has_attr(i, "hidden")) return false;
+    if (doc_.attr(i, "aria-hidden") == "true" &&
+        match_[i].find("fallback-image") == std::string::npos) {
+      return false;
+    }
+    std::string_view style = doc_.attr(i, "style");
+    if (!style.empty()) {
+      std::string s;
+      for (char c : style) {
+        if (!is_space(c)) s += ascii_lower(c);
+      }
+      if (s.find("display:none") != std::string::npos ||
+          s.find("visibility:hidden") != std::string::npos) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::string node_text(Index i) const {
+    std::string out;
+    write_text(doc_, i, false, {}, out);
+    return out;
+  }
+
+  template <typename Fn>
+  void element_children_of(Index p, const std::vector<char>& dead, Fn&& fn) const {
+    const Node& pn = doc_.node(p);
+    for (Index c = p + 1; c < pn.end; c = doc_.node(c).end) {
+      if (!dead[c] && doc_.node(c).kind == NodeKind::kElement) fn(c);
+    }
+  }
+
+  bool is_boilerplate(Index i, Index root) const;
+  Index find_named_body(const std::vector<char>& dead, const std::vector<std::uint32_t>& text_len,
+                        const std::vector<float>& link_len) const;
+  bool ends_article(Index i) const;
+  void prune(unsigned flags, std::vector<char>& dead);
+  void clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead);
+
+  const Document& doc_;
+  std::string_view url_;
+  std::string title_;
+  std::string byline_;
+  std::vector<std::string> match_;  // lower-case "class id", empty when neither
+  std::vector<std::string> class_;  // lower-case class attribute
+  std::vector<std::uint32_t> raw_len_;
+  std::vector<char> in_table_or_code_;
+  std::vector<char> in_figure_;
+  std::vector<char> as_p_;  // per attempt: elements Readability treats as paragraphs
+  std::vector<std::uint32_t> text_len_;  // per attempt: live text length
+  std::vector<float> link_len_;          // per attempt: live link text length
+};
+
+void mark_dead(std::vector<char>& dead, const Node& node, Index i) {
+  std::fill(dead.begin() + i, dead.begin() + node.end, 1);
+}
+
+void Extractor::prune(unsigned flags, std::vector<char>& dead) {
+  const Index n = doc_.size();
+  bool title_header_removed = false;
+  bool byline_found = !byline_.empty();
+  for (Index i = 1; i < n;) {
+    const Node& node = doc_.node(i);
+    if (node.kind != NodeKind::kElement) {
+      ++i;
+      continue;
+    }
+    bool remove = never_content(node.tag) || !visible(i);
+    // <noscript> is parsed as markup (scripting off): usually a tracking pixel or a "turn on
+    // JavaScript" notice, but on some sites an unclosed one wraps the whole page.
+    if (node.tag == GUMBO_TAG_NOSCRIPT && raw_len_[i] < 3000) remove = true;
+    const std::string& ms = match_[i];
+    std::string_view role = doc_.attr(i, "role");
+    if (!remove && role == "dialog" && doc_.attr(i, "aria-modal") == "true") remove = true;
+    if (!remove && !byline_found) {
+      std::string_view itemprop = doc_.attr(i, "itemprop");
+      if (doc_.attr(i, "rel") == "author" || itemprop.find("author") != std::string_view::npos ||
+          byline_class(ms)) {
+        std::string text = node_text(i);
+        if (!text.empty() && text.size() < 100) {
+          byline_ = text;
+          byline_found = true;
+          remove = true;
+        }
+      }
+    }
+    if (!remove && !title_header_removed && !title_.empty() &&
+        (node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2)) {
+      if (text_similarity(title_, node_text(i)) > 0.75) {
+        title_header_removed = true;
+        remove = true;
+      }
+    }
+    if (!remove && (flags & kStripUnlikely)) {
+      if (!ms.empty() && unlikely_candidate(ms) && !maybe_candidate(ms) &&
+          !in_table_or_code_[i] && node.tag != GUMBO_TAG_BODY && node.tag != GUMBO_TAG_A) {
+        remove = true;
+      }
+      if (role == "menu" || role == "menubar" || role == "complementary" ||
+          role == "navigation" || role == "alert" || role == "alertdialog" || role == "dialog") {
+        remove = true;
+      }
+    }
+    if (remove) {
+      mark_dead(dead, node, i);
+      i = node.end;
+      continue;
+    }
+    ++i;
+  }
+}
+
+Attempt Extractor::run(unsigned flags) {
+  const Index n = doc_.size();
+  Attempt attempt;
+  attempt.dead.assign(n, 0);
+  std::vector<char>& dead = attempt.dead;
+  prune(flags, dead);
+
+  // Bottom-up sums over the live tree.
+  std::vector<std::uint32_t>& text_len = text_len_;
+  text_len.assign(n, 0);
+  std::vector<float>& link_len = link_len_;
+  link_len.assign(n, 0);
+  std::vector<std::uint32_t> commas(n, 0);
+  std::vector<char> has_block_child(n, 0);
+  std::vector<std::uint16_t> element_children(n, 0);
+  std::vector<std::uint16_t> p_children(n, 0);
+  // Runs of phrasing content directly inside a container: Readability wraps each in a <p>.
+  struct Run {
+    Index parent;
+    std::uint32_t length;
+    std::uint32_t commas;
+  };
+  std::vector<Run> runs;
+  std::vector<std::uint32_t> run_len(n, 0);
+  std::vector<std::uint32_t> run_commas(n, 0);
+  auto flush_run = [&](Index parent) {
+    if (run_len[parent] > 0) runs.push_back({parent, run_len[parent], run_commas[parent]});
+    run_len[parent] = 0;
+    run_commas[parent] = 0;
+  };
+  for (Index i = n; i-- > 0;) {
+    if (dead[i]) continue;
+    const Node& node = doc_.node(i);
+    if (node.kind == NodeKind::kText) {
+      TextStats st = measure(node.text);
+      text_len[i] = st.length;
+      commas[i] = st.commas;
+    } else {
+      flush_run(i);  // the run at the start of this element
+      if (node.tag == GUMBO_TAG_A) {
+        std::string_view href = doc_.attr(i, "href");
+        float coefficient = (!href.empty() && href[0] == '#') ? 0.3f : 1.0f;
+        link_len[i] = static_cast<float>(text_len[i]) * coefficient;
+      }
+    }
+    if (i == 0) break;
+    Index p = node.parent;
+    text_len[p] += text_len[i];
+    link_len[p] += link_len[i];
+    commas[p] += commas[i];
+    if (node.kind == NodeKind::kElement) {
+      ++element_children[p];
+      if (node.tag == GUMBO_TAG_P) ++p_children[p];
+      if (is_div_block_child(node.tag)) has_block_child[p] = 1;
+    }
+    if (is_phrasing(node)) {
+      run_len[p] += text_len[i];
+      run_commas[p] += commas[i];
+    } else {
+      flush_run(p);
+    }
+  }
+
+  auto link_density = [&](Index i) -> float {
+    return text_len[i] == 0 ? 0.0f : link_len[i] / static_cast<float>(text_len[i]);
+  };
+  // A div made only of phrasing content is a paragraph; a div around a single <p> is that <p>.
+  auto is_collapsed = [&](Index i) {
+    const Node& node = doc_.node(i);
+    return node.tag == GUMBO_TAG_DIV && element_children[i] == 1 && p_children[i] == 1 &&
+           link_density(i) < 0.25f;
+  };
+  std::vector<char>& as_p = as_p_;
+  as_p.assign(n, 0);
+  for (Index i = 0; i < n; ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i] || node.kind != NodeKind::kElement) continue;
+    as_p[i] = node.tag == GUMBO_TAG_P || (node.tag == GUMBO_TAG_DIV && !has_block_child[i]);
+  }
+
+  std::vector<float> score(n, 0);
+  std::vector<char> scored(n, 0);
+  std::vector<Index> candidates;
+  auto initialize = [&](Index i) {
+    if (scored[i]) return;
+    scored[i] = 1;
+    float s = 0;
+    if (!as_p[i]) {
+      switch (doc_.node(i).tag) {
+        case GUMBO_TAG_DIV: s = 5; break;
+        case GUMBO_TAG_PRE: case GUMBO_TAG_TD: case GUMBO_TAG_BLOCKQUOTE: s = 3; break;
+        case GUMBO_TAG_ADDRESS: case GUMBO_TAG_OL: case GUMBO_TAG_UL: case GUMBO_TAG_DL:
+        case GUMBO_TAG_DD: case GUMBO_TAG_DT: case GUMBO_TAG_LI: case GUMBO_TAG_FORM:
+          s = -3;
+          break;
+        case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
+        case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_TH:
+          s = -5;
+          break;
+        default: break;
+      }
+    }
+    score[i] = s + static_cast<float>(class_weight(i, flags));
+    candidates.push_back(i);
+  };
+  auto add_score = [&](Index first_ancestor, std::uint32_t length, std::uint32_t comma_count) {
+    if (length < 25) return;
+    float content = 1.0f + static_cast<float>(comma_count) +
+                    static_cast<float>(std::min<std::uint32_t>(length / 100, 3));
+    Index a = first_ancestor;
+    for (int level = 0; level < 5 && a != 0;) {
+      if (is_collapsed(a)) {
+        a = doc_.node(a).parent;
+        continue;
+      }
+      initialize(a);
+      float divider = level == 0 ? 1.0f : level == 1 ? 2.0f : static_cast<float>(level * 3);
+      score[a] += content / divider;
+      a = doc_.node(a).parent;
+      ++level;
+    }
+  };
+  for (Index i = 1; i < n; ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i] || node.kind != NodeKind::kElement) continue;
+    GumboTag t = node.tag;
+    bool scorable = as_p[i] || t == GUMBO_TAG_TD || t == GUMBO_TAG_PRE ||
+                    t == GUMBO_TAG_SECTION || (is_heading(t) && t != GUMBO_TAG_H1);
+    if (!scorable || is_collapsed(i)) continue;
+    add_score(node.parent, text_len[i], commas[i]);
+  }
+  for (const Run& r : runs) {
+    const Node& parent = doc_.node(r.parent);
+    if (parent.tag == GUMBO_TAG_DIV && has_block_child[r.parent] && !dead[r.parent]) {
+      add_score(r.parent, r.length, r.commas);
+    }
+  }
+
+  for (Index c : candidates) score[c] *= 1.0f - link_density(c);
+  std::vector<Index> top;
+  for (Index c : candidates) {
+    auto pos = std::find_if(top.begin(), top.end(), [&](Index t) { return score[c] > score[t]; });
+    top.insert(pos, c);
+    if (top.size() > 5) top.pop_back();
+  }
+
+  Index body = doc_.find_first(GUMBO_TAG_BODY);
+  if (body >= n) body = 0;
+  auto element_children_live = [&](Index p, auto&& fn) {
+    const Node& pn = doc_.node(p);
+    for (Index c = p + 1; c < pn.end; c = doc_.node(c).end) {
+      if (!dead[c] && doc_.node(c).kind == NodeKind::kElement) fn(c);
+    }
+  };
+
+  if (top.empty() || top[0] == body) {
+    attempt.roots.push_back(body);
+  } else {
+    Index best = top[0];
+    // Several strong candidates under one ancestor: the ancestor is the article.
+    std::vector<std::vector<Index>> alternatives;
+    for (std::size_t k = 1; k < top.size(); ++k) {
+      if (score[best] > 0 && score[top[k]] / score[best] >= 0.75f) {
+        std::vector<Index> ancestors;
+        for (Index a = doc_.node(top[k]).parent; a != 0; a = doc_.node(a).parent) {
+          ancestors.push_back(a);
+        }
+        alternatives.push_back(std::move(ancestors));
+      }
+    }
+    if (alternatives.size() >= 3) {
+      for (Index p = doc_.node(best).parent; p != 0 && p != body; p = doc_.node(p).parent) {
+        int containing = 0;
+        for (const auto& list : alternatives) {
+          if (std::find(list.begin(), list.end(), p) != list.end()) ++containing;
+        }
+        if (containing >= 3) {
+          best = p;
+          break;
+        }
+      }
+    }
+    initialize(best);
+    // Scores spread to ancestors, so a parent scoring higher holds more of the article.
+    {
+      float last = score[best];
+      float threshold = last / 3;
+      for (Index p = doc_.node(best).parent; p != 0 && p != body; p = doc_.node(p).parent) {
+        if (!scored[p]) continue;
+        if (score[p] < threshold) break;
+        if (score[p] > last) {
+          best = p;
+          break;
+        }
+        last = score[p];
+      }
+    }
+    for (Index p = doc_.node(best).parent; p != 0 && p != body; p = doc_.node(p).parent) {
+      int count = 0;
+      element_children_live(p, [&](Index) { ++count; });
+      if (count != 1) break;
+      best = p;
+    }
+
+    // Markup that names the article body (schema.org, CMS class names) outweighs scoring
+    // when it holds a fair share of the text the scoring found.
+    bool semantic = false;
+    if (Index named = find_named_body(dead, text_len, link_len); named != 0 && named != best) {
+      auto inside = [&](Index a, Index b) {  // a inside b
+        return a > b && a < doc_.node(b).end;
+      };
+      double named_len = text_len[named];
+      double best_len = text_len[best];
+      if ((inside(named, best) && named_len >= 0.5 * best_len) ||
+          (inside(best, named) && link_density(named) < 0.3f) ||
+          (!inside(named, best) && !inside(best, named) && named_len >= 0.5 * best_len)) {
+        best = named;
+        semantic = true;
+      }
+    } else if (named == best) {
+      semantic = true;
+    }
+
+    // The best block and its true siblings.
+    float best_score = score[best];
+    float threshold = std::max(10.0f, best_score * 0.2f);
+    Index parent = doc_.node(best).parent;
+    std::string_view best_class = doc_.attr(best, "class");
+    if (best == 0 || parent == 0 || semantic) {
+      attempt.roots.push_back(best);
+    } else {
+      element_children_live(parent, [&](Index s) {
+        bool append = s == best;
+        if (!append) {
+          float bonus = 0;
+          if (!best_class.empty() && doc_.attr(s, "class") == best_class) {
+            bonus += best_score * 0.2f;
+          }
+          if (scored[s] && score[s] + bonus >= threshold) {
+            append = true;
+          } else if (as_p[s]) {
+            float density = link_density(s);
+            std::uint32_t len = text_len[s];
+            if (len > 80 && density < 0.25f) {
+              append = true;
+            } else if (len < 80 && len > 0 && density == 0) {
+              std::string t = node_text(s);
+              std::size_t dot = t.find('.');
+              while (dot != std::string::npos) {
+                if (dot + 1 == t.size() || t[dot + 1] == ' ') {
+                  append = true;
+                  break;
+                }
+                dot = t.find('.', dot + 1);
+              }
+            }
+          }
+        }
+        if (append) attempt.roots.push_back(s);
+      });
+    }
+  }
+
+  clean(flags, attempt.roots, dead);
+  for (Index r : attempt.roots) {
+    std::size_t before = attempt.text.size();
+    if (before > 0) attempt.text += "\n\n";
+    write_text(doc_, r, true, dead, attempt.text, /*keep_nbsp=*/true);
+    if (attempt.text.size() == before + (before > 0 ? 2 : 0)) attempt.text.resize(before);
+  }
+  trim_trailing_furniture(attempt.text);
+  attempt.length = measure(attempt.text).length;
+  return attempt;
+}
+
+// Class and id words of page furniture inside an article block: share bars, bylines and
+// dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+bool boilerplate_class(std::string_view match) {
+  static constexpr std::array<std::string_view, 58> kWords = {
+      "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
+      "dateline", "date", "time", "timestamp", "published", "meta", "metadata", "tags",
+      "tag", "taglist", "keywords", "related", "recommended", "recommendations", "readmore",
+      "breadcrumb", "breadcrumbs", "caption", "credit", "credits", "copyright", "newsletter",
+      "subscribe", "subscription", "signup", "cookie", "cookies", "consent", "gdpr", "promo",
+      "advert", "advertisement", "ad", "ads", "banner", "sponsor", "sponsored", "print",
+      "rating", "comments", "comment", "toolbar", "pagination", "pager", "popup", "modal",
+      "disclaimer", "paywall", "sr", "nav"};
+  std::size_t i = 0;
+  while (i < match.size()) {
+    while (i < match.size() && !std::isalnum(static_cast<unsigned char>(match[i]))) ++i;
+    std::size_t j = i;
+    while (j < match.size() && std::isalnum(static_cast<unsigned char>(match[j]))) ++j;
+    std::string_view word = match.substr(i, j - i);
+    if (!word.empty() && std::find(kWords.begin(), kWords.end(), word) != kWords.end()) {
+      return true;
+    }
+    i = j;
+  }
+  return false;
+}
+
+// Openings of "read also" lines that link to other stories, in the languages news is read in.
+bool read_more_line(std::string_view text) {
+  static constexpr std::array<std::string_view, 30> kOpenings = {
+      "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
+      "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
+      "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
+      "lire aussi", "à lire aussi", "voir aussi", "leggi anche", "czytaj też", "czytaj także",
+      "czytaj więcej", "zobacz też", "zobacz także", "leia também", "читайте также", "subscribe"};
+  std::string low = lower(text.substr(0, 40));
+  for (auto o : kOpenings) {
+    if (low.rfind(o, 0) == 0) return true;
+  }
+  return false;
+}
+
+// True for a line that ends like prose (sentence punctuation, closing quote).
+bool ends_sentence(std::string_view p) {
+  while (!p.empty() && is_space(p.back())) p.remove_suffix(1);
+  if (p.empty()) return false;
+  char c = p.back();
+  if (c == '.' || c == '!' || c == '?' || c == '"' || c == ')') return true;
+  static constexpr std::array<std::string_view, 5> kClosers = {"\u201D", "\u00BB", "\u2026",
+                                                               "\u3002", "\u201C"};
+  for (auto k : kClosers) {
+    if (p.size() >= k.size() && p.substr(p.size() - k.size()) == k) return true;
+  }
+  return false;
+}
+
+// Short lines at the end of the block that are not prose (share buttons, "Contact",
+// "More on this topic:") belong to the page, not the article.
+void trim_trailing_furniture(std::string& text) {
+  constexpr std::size_t kShortLine = 60;
+  // Only where there is an article to protect, and never more than a fifth of it.
+  const std::size_t floor = text.size() - text.size() / 5;
+  if (text.size() < 500) return;
+  while (!text.empty()) {
+    std::size_t start = text.rfind("\n\n");
+    if (start == std::string::npos || start < floor) break;
+    std::string_view last = std::string_view(text).substr(start + 2);
+    if (measure(last).length >= kShortLine || ends_sentence(last)) break;
+    text.resize(start);
+  }
+}
+
+// Class names content management systems give the article body.
+bool body_class(std::string_view cls) {
+  return contains_any(cls, {"article-body", "articlebody", "article__body", "article-content",
+                            "article__content", "articlecontent", "article-text", "articletext",
+                            "article_body", "article_content", "post-content", "postcontent",
+                            "post-body", "post_content", "entry-content", "entry_content",
+                            "story-body", "storybody", "story-content", "story__body",
+                            "td-post-content", "field-name-body", "field--name-body",
+                            "rich-text", "richtext", "news-text", "newstext", "text-content",
+                            "main-content", "page-content", "single-content", "content-body"});
+}
+
+Index Extractor::find_named_body(const std::vector<char>& dead,
+                                 const std::vector<std::uint32_t>& text_len,
+                                 const std::vector<float>& link_len) const {
+  Index found = 0;
+  double found_weight = 0;
+  for (Index i = 1; i < doc_.size(); ++i) {
+    const Node& node = doc_.node(i);
+    if (dead[i] || node.kind != NodeKind::kElement || text_len[i] < 250) continue;
+    if (is_phrasing(node)) continue;
+    bool named = doc_.attr(i, "itemprop") == "articleBody" || body_class(class_[i]);
+    if (!named) continue;
+    double weight = text_len[i] * (1.0 - link_len[i] / text_len[i]);
+    if (weight > found_weight) {
+      found = i;
+      found_weight = weight;
+    }
+  }
+  return found;
+}
+
+// Headings that open what follows an article: related stories, comments, tag lists.
+bool closing_heading(std::string_view text) {
+  static constexpr std::array<std::string_view, 44> kOpenings = {
+      "related", "more from", "more on this", "more stories", "you might also like",
+      "you may also like", "recommended", "read more", "read next", "comments", "leave a reply",
+      "leave a comment", "share this", "about the author", "popular", "most read",
+      "weitere artikel", "mehr zum thema", "das könnte sie auch", "auch interessant",
+      "kommentare", "ähnliche artikel", "verwandte artikel", "lesen sie auch", "mehr aus",
+      "meistgelesen", "noticias relacionadas", "te puede interesar", "artículos relacionados",
+      "comentarios", "más noticias", "articles similaires", "à lire aussi", "commentaires",
+      "sur le même sujet", "podobne artykuły", "czytaj także", "czytaj też", "komentarze",
+      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati"};
+  if (text.size() > 80) return false;
+  std::string low = lower(text);
+  for (auto o : kOpenings) {
+    if (low.rfind(o, 0) == 0) return true;
+  }
+  return false;
+}
+
+bool Extractor::ends_article(Index i) const {
+  const Node& node = doc_.node(i);
+  if (!is_heading(node.tag) || text_len_[i] == 0 || text_len_[i] > 80) return false;
+  return closing_heading(trim(node_text(i)));
+}
+
+bool Extractor::is_boilerplate(Index i, Index root) const {
+  const Node& node = doc_.node(i);
+  std::uint32_t len = text_len_[i];
+  if (node.tag == GUMBO_TAG_FIGCAPTION) return true;
+  // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
+  // elements only when small (a credit or date inside a paragraph), never links.
+  if (node.tag != GUMBO_TAG_A && boilerplate_class(class_[i]) &&
+      (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
+    return true;
+  }
+  if (!is_phrasing(node) && len > 0 && len < 200) {
+    std::string text = node_text(i);
+    if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
+  }
+  bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
+  if (paragraph && len > 0 && len < 250) {
+    if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
+    if (read_more_line(trim(node_text(i)))) return true;
+  }
+  return false;
+}
+
+void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vector<char>& dead) {
+  for (Index root : roots) {
+    const Node& rn = doc_.node(root);
+    // Forward: share bars and negative headings.
+    for (Index i = root + 1; i < rn.end;) {
+      const Node& node = doc_.node(i);
+      if (dead[i] || node.kind != NodeKind::kElement) {
+        i = dead[i] ? node.end : i + 1;
+        continue;
+      }
+      bool remove = false;
+      if (node.depth >= rn.depth + 2 && match_[i].find("share") != std::string::npos &&
+          raw_len_[i] < 500) {
+        remove = true;
+      }
+      if ((node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2) && class_weight(i, flags) < 0) {
+        remove = true;
+      }
+      if (!remove && is_boilerplate(i, root)) remove = true;
+      if (!remove && ends_article(i)) {
+        // Everything from here to the end of the block is what follows the article.
+        std::fill(dead.begin() + i, dead.begin() + rn.end, 1);
+        break;
+      }
+      if (remove) {
+        mark_dead(dead, node, i);
+        i = node.end;
+        continue;
+      }
+      ++i;
+    }
+    if (!(flags & kCleanConditionally)) continue;
+
+    // Data tables are kept whole.
+    const Index count = rn.end - root;
+    std::vector<char> data_table(count, 0);
+    std::vector<std::uint32_t> rows(count, 0), cells(count, 0), tables(count, 0);
+    std::vector<char> table_markers(count, 0);
+    for (Index i = rn.end; i-- > root;) {
+      const Node& node = doc_.node(i);
+      Index k = i - root;
+      if (node.kind == NodeKind::kElement) {
+        switch (node.tag) {
+          case GUMBO_TAG_TR: ++rows[k]; break;
+          case GUMBO_TAG_TD: ++cells[k]; break;
+          case GUMBO_TAG_TH: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_COL:
+          case GUMBO_TAG_COLGROUP: case GUMBO_TAG_CAPTION:
+            table_markers[k] = 1;
+            break;
+          default: break;
+        }
+        if (node.tag == GUMBO_TAG_TABLE) {
+          bool data = doc_.attr(i, "role") != "presentation" &&
+                      doc_.attr(i, "datatable") != "0" && tables[k] == 0 &&
+                      (doc_.has_attr(i, "summary") || table_markers[k] || rows[k] >= 10 ||
+                       (rows[k] > 0 && cells[k] / rows[k] > 4) || cells[k] > 10);
+          data_table[k] = data;
+          ++tables[k];
+        }
+      }
+      if (i > root) {
+        Index pk = node.parent - root;
+        rows[pk] += rows[k];
+        cells[pk] += cells[k];
+        tables[pk] += tables[k];
+        table_markers[pk] |= table_markers[k];
+      }
+    }
+    std::vector<char> protected_(count, 0);
+    for (Index i = root + 1; i < rn.end; ++i) {
+      Index k = i - root;
+      Index pk = doc_.node(i).parent - root;
+      protected_[k] = protected_[pk] || data_table[pk] ||
+                      (doc_.node(i).tag == GUMBO_TAG_TABLE && data_table[k]) ||
+                      doc_.node(doc_.node(i).parent).tag == GUMBO_TAG_CODE;
+    }
+
+    // Backward: Readability's conditional cleaning of forms, tables, lists and divs,
+    // evaluated bottom-up so an element is judged on what survives inside it.
+    struct Sums {
+      std::uint32_t text = 0, commas = 0, p = 0, img = 0, li = 0, input = 0, embed = 0;
+      std::uint32_t heading = 0, textish = 0, list = 0, tables_kept = 0;
+      float link = 0;
+    };
+    std::vector<Sums> sums(count);
+    for (Index i = rn.end; i-- > root;) {
+      Index k = i - root;
+      const Node& node = doc_.node(i);
+      if (dead[i]) continue;
+      Sums& s = sums[k];
+      if (node.kind == NodeKind::kText) {
+        TextStats st = measure(node.text);
+        s.text = st.length;
+        s.commas = st.commas;
+      } else {
+        GumboTag t = node.tag;
+        if (t == GUMBO_TAG_A) {
+          std::string_view href = doc_.attr(i, "href");
+          s.link = static_cast<float>(s.text) * ((!href.empty() && href[0] == '#') ? 0.3f : 1.0f);
+        }
+        if (is_heading(t)) s.heading = s.text;
+        if (t == GUMBO_TAG_SPAN || t == GUMBO_TAG_LI || t == GUMBO_TAG_TD ||
+            is_div_block_child(t)) {
+          s.textish = s.text;
+        }
+        if (t == GUMBO_TAG_UL || t == GUMBO_TAG_OL) s.list = s.text;
+        bool candidate = i != root &&
+                         (t == GUMBO_TAG_FORM || t == GUMBO_TAG_FIELDSET ||
+                          t == GUMBO_TAG_TABLE || t == GUMBO_TAG_UL ||
+                          (t == GUMBO_TAG_DIV && !as_p_[i]));
+        if (candidate && !protected_[k] && !(t == GUMBO_TAG_TABLE && data_table[k]) &&
+            s.tables_kept == 0) {
+          bool is_list = t == GUMBO_TAG_UL || t == GUMBO_TAG_OL;
+          if (!is_list && s.text > 0 && static_cast<double>(s.list) / s.text > 0.9) {
+            is_list = true;
+          }
+          int weight = class_weight(i, flags);
+          bool remove = weight < 0;
+          if (!remove && s.commas < 10) {
+            float density = s.text == 0 ? 0 : s.link / static_cast<float>(s.text);
+            double heading_density = s.text == 0 ? 0 : static_cast<double>(s.heading) / s.text;
+            double text_density = s.text == 0 ? 0 : static_cast<double>(s.textish) / s.text;
+            int li = static_cast<int>(s.li) - 100;
+            bool figure = in_figure_[i];
+            std::uint32_t length = s.text;
+            if (length < 30) {
+              std::string inner;
+              write_text(doc_, i, false, dead, inner);
+              std::string low = lower(inner);
+              if (low == "ad" || low == "advertising" || low == "advertisement" ||
+                  low == "loading" || low == "loading..." || low == "loading\u2026") {
+                remove = true;
+              }
+              length = measure(inner).length;
+            }
+            if (!figure && s.img > 1 && static_cast<double>(s.p) / s.img < 0.5) remove = true;
+            if (!is_list && li > static_cast<int>(s.p)) remove = true;
+            if (s.input > s.p / 3) remove = true;
+            if (!is_list && !figure && heading_density < 0.9 && length < 25 &&
+                (s.img == 0 || s.img > 2) && density > 0) {
+              remove = true;
+            }
+            if (!is_list && weight < 25 && density > 0.2f) remove = true;
+            if (weight >= 25 && density > 0.5f) remove = true;
+            if ((s.embed == 1 && length < 75) || s.embed > 1) remove = true;
+            if (s.img == 0 && text_density == 0) remove = true;
+            if (is_list && remove) {
+              // Simple lists of images stay.
+              bool simple = true;
+              element_children_of(i, dead, [&](Index c) {
+                int grand = 0;
+                element_children_of(c, dead, [&](Index) { ++grand; });
+                if (grand > 1) simple = false;
+              });
+              if (simple && s.img == s.li + 0) remove = false;
+            }
+          }
+          if (remove) {
+            mark_dead(dead, node, i);
+            continue;
+          }
+        }
+        switch (t) {
+          case GUMBO_TAG_P: ++s.p; break;
+          case GUMBO_TAG_IMG: ++s.img; break;
+          case GUMBO_TAG_LI: ++s.li; break;
+          case GUMBO_TAG_INPUT: ++s.input; break;
+          case GUMBO_TAG_EMBED: case GUMBO_TAG_OBJECT: case GUMBO_TAG_IFRAME: ++s.embed; break;
+          case GUMBO_TAG_TABLE:
+            if (data_table[k]) ++s.tables_kept;
+            break;
+          case GUMBO_TAG_DIV:
+            if (as_p_[i]) ++s.p;
+            break;
+          default: break;
+        }
+      }
+      if (i > root) {
+        Sums& ps = sums[doc_.node(i).parent - root];
+        ps.text += s.text;
+        ps.commas += s.commas;
+        ps.p += s.p;
+        ps.img += s.img;
+        ps.li += s.li;
+        ps.input += s.input;
+        ps.embed += s.embed;
+        ps.heading += s.heading;
+        ps.textish += s.textish;
+        ps.list += s.list;
+        ps.tables_kept += s.tables_kept;
+        ps.link += s.link;
+      }
+    }
+  }
+}
+
+Metadata read_metadata(const Document& doc, std::string_view url) {
+  Metadata md;
+  Metadata ld;
+  std::string og_title, twitter_title, dc_title, doc_title, h1;
+  std::string og_site, og_image, twitter_image, og_url, og_locale, content_language;
+  std::string meta_published, meta_modified, meta_author, time_published;
+  std::string canonical;
+  const Index n = doc.size();
+  md.language = trim(doc.attr(0, "lang"));
+  if (md.language.empty()) md.language = trim(doc.attr(0, "xml:lang"));
+  for (Index i = 0; i < n; ++i) {
+    const Node& node = doc.node(i);
+    if (node.kind != NodeKind::kElement) continue;
+    switch (node.tag) {
+      case GUMBO_TAG_META: {
+        std::string key = lower(doc.attr(i, "property"));
+        if (key.empty()) key = lower(doc.attr(i, "name"));
+        if (key.empty()) key = lower(doc.attr(i, "itemprop"));
+        std::string_view content = doc.attr(i, "content");
+        std::string equiv = lower(doc.attr(i, "http-equiv"));
+        if (equiv == "content-language") content_language = trim(content);
+        if (key.empty() || trim(content).empty()) break;
+        auto set = [&](std::string& field) {
+          if (field.empty()) field = trim(content);
+        };
+        if (key == "og:title") set(og_title);
+        else if (key == "twitter:title") set(twitter_title);
+        else if (key == "dc.title" || key == "dcterms.title") set(dc_title);
+        else if (key == "og:site_name") set(og_site);
+        else if (key == "og:image" || key == "og:image:url" || key == "og:image:secure_url") set(og_image);
+        else if (key == "twitter:image" || key == "twitter:image:src") set(twitter_image);
+        else if (key == "og:url") set(og_url);
+        else if (key == "og:locale") set(og_locale);
+        else if (key == "article:published_time" || key == "og:published_time" ||
+                 key == "datepublished" || key == "parsely-pub-date" ||
+                 key == "sailthru.date" || key == "dc.date" || key == "dc.date.issued" ||
+                 key == "dcterms.created" || key == "date" || key == "pubdate" ||
+                 key == "publishdate" || key == "publish-date" || key == "article.published" ||
+                 key == "cxenseparse:recs:publishtime") {
+          set(meta_published);
+        } else if (key == "article:modified_time" || key == "og:updated_time" ||
+                   key == "datemodified" || key == "dcterms.modified" ||
+                   key == "last-modified") {
+          set(meta_modified);
+        } else if (key == "author" || key == "article:author" || key == "parsely-author" ||
+                   key == "dc.creator" || key == "sailthru.author" || key == "byl") {
+          if (content.find("://") == std::string_view::npos) set(meta_author);
+        }
+        break;
+      }
+      case GUMBO_TAG_LINK: {
+        std::string rel = lower(doc.attr(i, "rel"));
+        if (rel == "canonical" && canonical.empty()) canonical = trim(doc.attr(i, "href"));
+        break;
+      }
+      case GUMBO_TAG_SCRIPT: {
+        std::string type = lower(doc.attr(i, "type"));
+        if (type.find("ld+json") == std::string::npos) break;
+        for (Index c = i + 1; c < node.end; ++c) {
+          if (doc.node(c).kind == NodeKind::kText) read_json_ld(doc.node(c).text, ld);
+        }
+        break;
+      }
+      case GUMBO_TAG_TITLE:
+        if (doc_title.empty()) {
+          for (Index c = i + 1; c < node.end; ++c) {
+            if (doc.node(c).kind == NodeKind::kText) doc_title += doc.node(c).text;
+          }
+        }
+        break;
+      case GUMBO_TAG_H1:
+        if (h1.empty()) {
+          std::string t;
+          write_text(doc, i, false, {}, t);
+          h1 = t;
+        }
+        break;
+      case GUMBO_TAG_TIME:
+        if (time_published.empty() &&
+            (doc.attr(i, "itemprop") == "datePublished" || doc.attr(i, "pubdate") == "pubdate" ||
+             doc.has_attr(i, "pubdate"))) {
+          time_published = trim(doc.attr(i, "datetime"));
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  auto first = [](std::initializer_list<const std::string*> options) {
+    for (const std::string* o : options) {
+      if (!o->empty()) return *o;
+    }
+    return std::string();
+  };
+  std::string og_title_clean = clean_text(og_title);
+  std::string twitter_title_clean = clean_text(twitter_title);
+  std::string dc_title_clean = clean_text(dc_title);
+  std::string doc_title_clean = title_from_document_title(doc_title);
+  md.title = first({&ld.title, &og_title_clean, &twitter_title_clean, &dc_title_clean,
+                    &doc_title_clean, &h1});
+  std::string meta_author_clean = clean_text(meta_author);
+  md.byline = first({&ld.byline, &meta_author_clean});
+  md.published = first({&ld.published, &meta_published, &time_published});
+  md.modified = first({&ld.modified, &meta_modified});
+  if (!ld.language.empty()) md.language = ld.language;
+  if (md.language.empty()) md.language = first({&content_language, &og_locale});
+  std::replace(md.language.begin(), md.language.end(), '_', '-');
+  std::string og_site_clean = clean_text(og_site);
+  md.site_name = first({&og_site_clean, &ld.site_name});
+  md.image = first({&og_image, &ld.image, &twitter_image});
+  if (!md.image.empty()) md.image = resolve_url(url, md.image);
+  md.canonical_url = first({&canonical, &og_url});
+  if (!md.canonical_url.empty()) md.canonical_url = resolve_url(url, md.canonical_url);
+  if (md.canonical_url.empty()) md.canonical_url = std::string(url);
+  return md;
+}
+
+std::int64_t count_words(std::string_view text) {
+  std::int64_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    if (is_space(c)) {
+      in_word = false;
+    } else if (!in_word) {
+      in_word = true;
+      ++words;
+    }
+  }
+  return words;
+}
+
+}  // namespace
+
+Article extract_article(std::string_view html, std::string_view url) {
+  std::string page = page_to_utf8(html);
+  Document doc(page, /*fragment=*/false);
+  Metadata md = read_metadata(doc, url);
+
+  Extractor extractor(doc, url);
+  extractor.set_title(md.title);
+  // Readability's retry ladder: drop one family of heuristics at a time while the text is
+  // too short to be an article, and keep the longest result if none is long enough.
+  static constexpr unsigned kLadder[] = {kStripUnlikely | kWeightClasses | kCleanConditionally,
+                                         kWeightClasses | kCleanConditionally,
+                                         kCleanConditionally, 0};
+  constexpr std::size_t kMinArticleChars = 500;
+  Attempt best;
+  bool have_best = false;
+  for (unsigned flags : kLadder) {
+    Attempt attempt = extractor.run(flags);
+    if (!have_best || attempt.length > best.length) {
+      best = std::move(attempt);
+      have_best = true;
+    }
+    if (best.length >= kMinArticleChars) break;
+  }
+
+  Article article;
+  article.title = md.title;
+  article.byline = md.byline.empty() ? clean_text(extractor.byline()) : md.byline;
+  article.published = parse_page_date(md.published);
+  article.modified = parse_page_date(md.modified);
+  article.language = md.language;
+  article.site_name = md.site_name;
+  article.canonical_url = md.canonical_url;
+  article.image = md.image;
+  article.text = std::move(best.text);
+  for (Index r : best.roots) write_sanitized(doc, r, false, url, best.dead, article.html);
+  article.word_count = count_words(article.text);
+  return article;
+}
+
+}  // namespace feedpipe::parser::html

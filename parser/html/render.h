@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/html/dom.h"
+
+namespace feedpipe::parser::html {
+
+// Nodes the caller has removed (by index); an empty vector removes nothing.
+using RemovedMask = std::vector<char>;
+
+// Appends the allow-listed HTML of the subtree rooted at `root` (the root element itself is
+// left out when `include_root` is false) to `out`. URLs resolve against `base_url`.
+void write_sanitized(const Document& doc, std::uint32_t root, bool include_root,
+                     std::string_view base_url, const RemovedMask& removed, std::string& out);
+
+// Appends the visible text of the subtree rooted at `root` to `out` (see html_to_text).
+// `keep_nbsp`: no-break spaces between words stay as they are instead of becoming spaces.
+void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
+                const RemovedMask& removed, std::string& out, bool keep_nbsp = false);
+
+// CSS declarations feedparser's sanitiser keeps (empty when none survive).
+std::string sanitize_style(std::string_view style);
+
+// True for tags that start a new block of text (paragraph breaks in text output).
+bool is_block(GumboTag tag);
+
+// Elements whose content is never visible text (scripts, styles, templates, SVG ...).
+bool is_invisible(GumboTag tag);
+
+}  // namespace feedpipe::parser::html

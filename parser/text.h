@@ -1,0 +1,53 @@
+#pragma once
+
+// Text helpers shared by the feed parsers: entity decoding, UTF-8 checks, whitespace and
+// Unicode normalisation. All work on UTF-8.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace feedpipe::parser {
+
+// Replacement text of an HTML5 named character reference (name without '&' and ';'), or
+// an empty view when the name is unknown.
+std::string_view html_entity(std::string_view name);
+
+// Appends the UTF-8 encoding of `cp` (invalid code points become U+FFFD).
+void append_utf8(std::string& out, char32_t cp);
+
+// Entities declared in a DOCTYPE internal subset.
+using DeclaredEntities = std::vector<std::pair<std::string, std::string>>;
+
+struct EntityIssues {
+  bool undefined_entity = false;  // a name XML does not define (HTML5 names are decoded)
+  bool bare_ampersand = false;    // '&' that starts no reference; kept literally
+};
+
+// Decodes character and entity references in XML text. XML's five predefined names,
+// numeric references, declared entities and HTML5 names are all decoded; anything that is
+// not XML is reported in `issues`.
+void decode_references(std::string_view raw, std::string& out, const DeclaredEntities* declared,
+                       EntityIssues* issues);
+
+// Escapes &, < and > (and " when `attribute`).
+void xml_escape(std::string_view text, std::string& out, bool attribute = false);
+
+// True when `s` is valid UTF-8.
+bool valid_utf8(std::string_view s);
+
+// Trims ASCII whitespace at both ends.
+std::string_view trim(std::string_view s);
+
+// Collapses runs of whitespace to one space and trims.
+std::string collapse_whitespace(std::string_view s);
+
+// Unicode NFC; returns the input unchanged when it is not valid UTF-8.
+std::string nfc(std::string_view s);
+
+// ASCII lower-case copy.
+std::string ascii_lower(std::string_view s);
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace feedpipe::parser
