@@ -85,6 +85,7 @@ class IngestSession::Impl {
       log::warn(kLog, "ingest consumer", {{"error", rd_kafka_err2name(msg->err)}});
     }
     if (rebuild_pending_) rebuild_and_restore(ErrorCode::kKafkaFatal, "producer unusable");
+    if (rejoin_pending_) rejoin();
   }
 
   bool owns(std::string_view url) const { return owned_.count(partition_of(url)) > 0; }
@@ -177,6 +178,21 @@ class IngestSession::Impl {
     listener_.on_assigned(parts, std::move(*states));
   }
 
+  // A member that holds no partitions after a failed restore would otherwise keep them
+  // idle until the next rebalance: subscribing again makes it rejoin the group.
+  void rejoin() {
+    rejoin_pending_ = false;
+    log::warn(kLog, "rejoining the ingest group after a failed restore");
+    rd_kafka_unsubscribe(consumer_.get());
+    PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), topics_.feed_state.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+      log::error(kLog, "resubscribe failed", {{"error", rd_kafka_err2name(err)}});
+      rejoin_pending_ = true;
+    }
+  }
+
   static void on_state_record(void* ctx, int partition, std::string_view key,
                               std::string_view value, bool tombstone) {
     auto* self = static_cast<Impl*>(ctx);
@@ -234,10 +250,11 @@ class IngestSession::Impl {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       auto states = self->restore(parts);
       if (!states) {
-        // Not owning is safe; leaving the group makes the coordinator reassign.
+        // Not owning is safe; rejoining (next poll) gets the partitions assigned again.
         log::error(kLog, "feed-state restore failed; not taking the partitions",
                    {{"error", states.error().message}});
         rd_kafka_assign(rk, nullptr);
+        self->rejoin_pending_ = true;
         return;
       }
       // The group consumer never reads feed-state itself; the partitions are held paused.
@@ -275,6 +292,7 @@ class IngestSession::Impl {
   std::map<int, std::int64_t> restored_end_;
   std::map<std::string, FeedState> restoring_;  // only during restore()
   bool rebuild_pending_ = false;
+  bool rejoin_pending_ = false;
 };
 
 IngestSession::IngestSession(const KafkaConfig& config, IngestListener& listener)
