@@ -8,11 +8,16 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <string>
 
+#include "common/hash.h"
+#include "publisher/dedup_role.h"
 #include "publisher/kafka_client.h"
+#include "publisher/record.h"
 #include "publisher/topics.h"
 #include "tests/integration/publisher_kafka_util.h"
 
@@ -105,6 +110,77 @@ TEST(KafkaThroughput, IdempotentVersusTransactional) {
   EXPECT_EQ(testing::read_committed(topics.raw, 6).size(), static_cast<std::size_t>(n));
   EXPECT_EQ(testing::read_committed(topics.entries, 6).size(), static_cast<std::size_t>(n));
   EXPECT_EQ(testing::read_committed(topics.errors, 6).size(), static_cast<std::size_t>(n / 10));
+}
+
+class EntryCounter : public DedupListener {
+ public:
+  void on(const RecordsPublished& e) override {
+    if (e.topic == Topic::kEntries) entries += e.count;
+  }
+  void on(const DuplicatesDropped& e) override { duplicates += e.count; }
+  void on(const RestoreProgress& e) override {
+    if (e.done) restored_records += e.records;
+  }
+  std::atomic<int> entries{0}, duplicates{0};
+  std::atomic<std::int64_t> restored_records{0};
+};
+
+// The dedup role end to end: raw records already in the topic (half of them repeats),
+// time until every new id is in entries; then a second instance restores the state.
+TEST(KafkaThroughput, DedupRole) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("dedupbench", 6);
+  ASSERT_TRUE(ensure_topics(config).ok());
+  const auto topics = TopicNames::from_prefix(config.topic_prefix);
+  const int n = record_count();
+  {
+    EventSink sink;
+    detail::TxnProducer writer(config, config.group_id + ".writer", Role::kIngest, sink);
+    ASSERT_TRUE(writer.start().ok());
+    for (int i = 0; i < n;) {
+      ASSERT_TRUE(writer.begin().ok());
+      for (int j = 0; j < 1000 && i < n; ++j, ++i) {
+        Item item;
+        item.key = "https://bench.example/" + std::to_string(i % (n / 2));  // each id twice
+        item.id = item_id(item.key);
+        item.url = item.key;
+        item.content_text = std::string(800, 'x');
+        item.content_sha256 = sha256_hex(item.key);
+        item.fetched_at = 1795708800;
+        item.feed.url = "https://bench.example/feed";
+        const std::string value = encode_entry(item);
+        ASSERT_TRUE(writer.produce(topics.raw, -1, item.id, &value).ok());
+      }
+      ASSERT_TRUE(writer.commit().ok());
+    }
+  }
+  EntryCounter counter;
+  const auto start = Clock::now();
+  {
+    DedupRole role(config, DedupConfig{}, counter);
+    role.start();
+    ASSERT_TRUE(testing::eventually(
+        [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); },
+        [&] { return counter.entries + counter.duplicates >= n; }, std::chrono::seconds(300)));
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    role.stop();
+    std::printf("[ throughput ] dedup role: %d raw records (%d ids) in %.2f s = %.0f records/s\n",
+                n, n / 2, seconds, n / seconds);
+  }
+  EXPECT_EQ(counter.entries, n / 2);
+  EXPECT_EQ(counter.duplicates, n / 2);
+
+  EntryCounter second;
+  const auto restore_start = Clock::now();
+  DedupRole role(config, DedupConfig{}, second);
+  role.start();
+  ASSERT_TRUE(testing::eventually([] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); },
+                                  [&] { return role.restored(); }, std::chrono::seconds(120)));
+  const double restore_seconds = std::chrono::duration<double>(Clock::now() - restore_start).count();
+  role.stop();
+  std::printf("[ throughput ] dedup restart: %lld state records restored, ready after %.2f s\n",
+              static_cast<long long>(second.restored_records.load()), restore_seconds);
+  EXPECT_EQ(second.entries, 0) << "nothing republished after the restart";
 }
 
 }  // namespace
