@@ -125,6 +125,7 @@ class DedupRole::Impl {
       const bool expiry_due = std::chrono::steady_clock::now() >= next_expiry;
       if (expiry_due) next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
       if (!batch_.empty() || expiry_due) process(expiry_due);
+      if (rejoin_pending_) rejoin();
     }
     // A batch is processed synchronously, so nothing is open here; uncommitted records
     // are consumed again by the next owner.
@@ -290,6 +291,20 @@ class DedupRole::Impl {
     return producer_.commit();
   }
 
+  // A member that took no partitions after a failed restore would keep them idle until
+  // the next rebalance: subscribing again makes it rejoin the group.
+  void rejoin() {
+    rejoin_pending_ = false;
+    log::warn(kLog, "rejoining the dedup group after a failed restore");
+    rd_kafka_unsubscribe(consumer_.get());
+    PartitionList sub(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(sub.get(), topics_.raw.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
+      log::error(kLog, "resubscribe failed", {{"error", rd_kafka_err2name(err)}});
+      rejoin_pending_ = true;
+    }
+  }
+
   // After a failed transaction: consume the batch again from its first offsets.
   void rewind(const std::map<int, std::int64_t>& first_offsets) {
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(first_offsets.size())));
@@ -331,6 +346,7 @@ class DedupRole::Impl {
                                       static_cast<int>(self->options_.restore_timeout.count()))) {
         log::error(kLog, "committed offsets of raw", {{"error", rd_kafka_err2name(e)}});
         rd_kafka_assign(rk, nullptr);
+        self->rejoin_pending_ = true;
         return;
       }
       for (int p : parts) self->states_[static_cast<std::size_t>(p)].clear();
@@ -341,6 +357,7 @@ class DedupRole::Impl {
         log::error(kLog, "dedup-state restore failed; not taking the partitions",
                    {{"error", st.error().message}});
         rd_kafka_assign(rk, nullptr);
+        self->rejoin_pending_ = true;
         return;
       }
       for (int i = 0; i < partitions->cnt; ++i) {
@@ -381,6 +398,7 @@ class DedupRole::Impl {
   std::set<int> owned_;
   std::vector<std::unordered_map<std::string, DedupEntry>> states_;  // by raw partition
   std::vector<Message> batch_;
+  bool rejoin_pending_ = false;
 };
 
 DedupRole::DedupRole(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener)

@@ -85,6 +85,7 @@ class IngestSession::Impl {
       log::warn(kLog, "ingest consumer", {{"error", rd_kafka_err2name(msg->err)}});
     }
     if (rebuild_pending_) rebuild_and_restore(ErrorCode::kKafkaFatal, "producer unusable");
+    if (rejoin_pending_) rejoin();
   }
 
   bool owns(std::string_view url) const { return owned_.count(partition_of(url)) > 0; }
@@ -94,28 +95,41 @@ class IngestSession::Impl {
   std::vector<int> owned() const { return {owned_.begin(), owned_.end()}; }
   int feed_state_partitions() const { return feed_state_partitions_; }
 
-  Status commit_poll(const FeedState& state, const std::vector<Item>& items) {
-    const int partition = partition_of(state.url);
-    if (!owned_.count(partition)) {
-      return Error{ErrorCode::kKafka, "feed's partition is not owned by this replica", true};
+  Status commit_polls(const std::vector<PollCommit>& polls) {
+    if (polls.empty()) return Ok{};
+    std::map<int, std::int64_t> partitions;
+    for (const auto& poll : polls) {
+      const int partition = partition_of(poll.state.url);
+      if (!owned_.count(partition)) {
+        return Error{ErrorCode::kKafka, "feed's partition is not owned by this replica", true};
+      }
+      partitions[partition] = restored_end_[partition];
     }
     if (auto st = producer_.begin(); !st) return fail(st.error());
-    for (const auto& item : items) {
-      const std::string value = encode_entry(item);
-      if (auto st = producer_.produce(topics_.raw, -1, item.id, &value, entry_headers(item));
+    int item_count = 0;
+    for (const auto& poll : polls) {
+      for (const auto& item : poll.items) {
+        const std::string value = encode_entry(item);
+        if (auto st = producer_.produce(topics_.raw, -1, item.id, &value, entry_headers(item));
+            !st) {
+          return fail(st.error());
+        }
+        ++item_count;
+      }
+      const std::string value = encode_feed_state(poll.state);
+      if (auto st = producer_.produce(topics_.feed_state, partition_of(poll.state.url),
+                                      poll.state.url, &value);
           !st) {
         return fail(st.error());
       }
     }
-    const std::string value = encode_feed_state(state);
-    if (auto st = producer_.produce(topics_.feed_state, partition, state.url, &value); !st) {
-      return fail(st.error());
+    // The offsets themselves are never read back (state is restored from the beginning);
+    // they bind the transaction to this member's generation.
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+    for (const auto& [partition, offset] : partitions) {
+      rd_kafka_topic_partition_list_add(offsets.get(), topics_.feed_state.c_str(), partition)
+          ->offset = offset;
     }
-    // The offset itself is never read back (state is restored from the beginning); it
-    // binds the transaction to this member's generation.
-    PartitionList offsets(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(offsets.get(), topics_.feed_state.c_str(), partition)
-        ->offset = restored_end_[partition];
     GroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
     if (auto st = producer_.send_offsets(offsets.get(), group.get()); !st) {
       return fail(st.error());
@@ -124,8 +138,8 @@ class IngestSession::Impl {
       if (!producer_.healthy()) return fail(st.error());
       return st;
     }
-    listener_.on(RecordsPublished{Role::kIngest, Topic::kRaw, static_cast<int>(items.size())});
-    listener_.on(RecordsPublished{Role::kIngest, Topic::kFeedState, 1});
+    listener_.on(RecordsPublished{Role::kIngest, Topic::kRaw, item_count});
+    listener_.on(RecordsPublished{Role::kIngest, Topic::kFeedState, static_cast<int>(polls.size())});
     return Ok{};
   }
 
@@ -162,6 +176,21 @@ class IngestSession::Impl {
       return;
     }
     listener_.on_assigned(parts, std::move(*states));
+  }
+
+  // A member that holds no partitions after a failed restore would otherwise keep them
+  // idle until the next rebalance: subscribing again makes it rejoin the group.
+  void rejoin() {
+    rejoin_pending_ = false;
+    log::warn(kLog, "rejoining the ingest group after a failed restore");
+    rd_kafka_unsubscribe(consumer_.get());
+    PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), topics_.feed_state.c_str(),
+                                      RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
+      log::error(kLog, "resubscribe failed", {{"error", rd_kafka_err2name(err)}});
+      rejoin_pending_ = true;
+    }
   }
 
   static void on_state_record(void* ctx, int partition, std::string_view key,
@@ -221,10 +250,11 @@ class IngestSession::Impl {
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       auto states = self->restore(parts);
       if (!states) {
-        // Not owning is safe; leaving the group makes the coordinator reassign.
+        // Not owning is safe; rejoining (next poll) gets the partitions assigned again.
         log::error(kLog, "feed-state restore failed; not taking the partitions",
                    {{"error", states.error().message}});
         rd_kafka_assign(rk, nullptr);
+        self->rejoin_pending_ = true;
         return;
       }
       // The group consumer never reads feed-state itself; the partitions are held paused.
@@ -262,6 +292,7 @@ class IngestSession::Impl {
   std::map<int, std::int64_t> restored_end_;
   std::map<std::string, FeedState> restoring_;  // only during restore()
   bool rebuild_pending_ = false;
+  bool rejoin_pending_ = false;
 };
 
 IngestSession::IngestSession(const KafkaConfig& config, IngestListener& listener)
@@ -279,7 +310,10 @@ int IngestSession::partition_of(std::string_view feed_url) const {
 std::vector<int> IngestSession::owned_partitions() const { return impl_->owned(); }
 int IngestSession::feed_state_partitions() const { return impl_->feed_state_partitions(); }
 Status IngestSession::commit_poll(const FeedState& new_state, const std::vector<Item>& new_items) {
-  return impl_->commit_poll(new_state, new_items);
+  return impl_->commit_polls({PollCommit{new_state, new_items}});
+}
+Status IngestSession::commit_polls(const std::vector<PollCommit>& polls) {
+  return impl_->commit_polls(polls);
 }
 void IngestSession::close() { impl_->close(); }
 

@@ -37,6 +37,12 @@
 
 namespace feedpipe::publisher {
 
+// One feed's poll result for commit_polls.
+struct PollCommit {
+  FeedState state;
+  std::vector<Item> items;
+};
+
 class IngestListener : public EventSink {
  public:
   // The session now owns `partitions` (feed-state partition numbers). `restored` holds the
@@ -78,6 +84,10 @@ class IngestSession {
   // retry the poll later. kKafkaFatal: the producer was rebuilt and the owned state
   // restored (on_revoked + on_assigned were called).
   Status commit_poll(const FeedState& new_state, const std::vector<Item>& new_items);
+
+  // Several polls in one transaction (all or none), for throughput: a transaction costs
+  // about as much as a hundred records (see publisher/README.md). Every feed must be owned.
+  Status commit_polls(const std::vector<PollCommit>& polls);
 
   // Leaves the group and closes the clients. Idempotent; the destructor calls it.
   void close();

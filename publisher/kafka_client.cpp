@@ -364,7 +364,8 @@ Status TxnProducer::commit() {
 
 Status TxnProducer::handle_txn_error(KafkaError err, std::string_view what) {
   Error e = kafka_error(err.get(), what);
-  if (rd_kafka_error_is_fatal(err.get())) {
+  if (rd_kafka_error_is_fatal(err.get()) || rd_kafka_fatal_error(rk_.get(), nullptr, 0)) {
+    e.code = ErrorCode::kKafkaFatal;
     needs_rebuild_ = true;
     in_transaction_ = false;
     sink_.on(TransactionAborted{role_, ErrorCode::kKafkaFatal, e.message});

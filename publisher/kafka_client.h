@@ -112,6 +112,8 @@ class TxnProducer {
   // Aborts the open transaction, if any; marks the producer for rebuild when that fails.
   void abort(const Error& why);
   void poll(int timeout_ms = 0);
+  // For fault-injection tests (rd_kafka_test_fatal_error).
+  rd_kafka_t* native() const { return rk_.get(); }
   // Waits until every produced record is acknowledged (commit does this by itself).
   Status flush(std::chrono::milliseconds timeout);
 

@@ -119,6 +119,34 @@ TEST(PublisherIngestKafka, CommitPollPublishesExactlyItemsAndState) {
   EXPECT_EQ(state->seen_keys.size(), 3u);
 }
 
+TEST(PublisherIngestKafka, CommitPollsWritesSeveralFeedsAtomically) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("polls");
+  ASSERT_TRUE(ensure_topics(config).ok());
+  const auto topics = TopicNames::from_prefix(config.topic_prefix);
+  TestIngestListener listener;
+  IngestSession session(config, listener);
+  wait_owned(session, listener, 3);
+  std::vector<PollCommit> polls;
+  std::set<std::string> want_items, want_feeds;
+  for (int f = 0; f < 8; ++f) {
+    const std::string feed = "https://polls" + std::to_string(f) + ".example/rss";
+    polls.push_back({make_state(feed, 2), {make_item(feed, 1), make_item(feed, 2)}});
+    want_feeds.insert(feed);
+    for (const auto& i : polls.back().items) want_items.insert(i.id);
+  }
+  ASSERT_TRUE(session.commit_polls(polls).ok());
+  EXPECT_EQ(listener.commits, 1);
+  std::set<std::string> items, feeds;
+  for (const auto& r : testing::read_committed(topics.raw, 3)) items.insert(r.key);
+  for (const auto& r : testing::read_committed(topics.feed_state, 3)) {
+    feeds.insert(r.key);
+    EXPECT_EQ(r.partition, session.partition_of(r.key));
+  }
+  EXPECT_EQ(items, want_items);
+  EXPECT_EQ(feeds, want_feeds);
+}
+
 TEST(PublisherIngestKafka, AbortedTransactionIsInvisible) {
   FEEDPIPE_REQUIRE_KAFKA();
   auto config = testing::test_config("abort");
@@ -222,6 +250,39 @@ TEST(PublisherIngestKafka, ZombieCannotCommitAfterItsPartitionsMoved) {
   auto last = decode_feed_state(states.back().value);
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last->seen_keys.size(), 3u) << "the zombie's state must not be visible";
+}
+
+TEST(PublisherIngestKafka, FencedProducerIsRebuiltAndStateRestored) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("fenced", 2);
+  ASSERT_TRUE(ensure_topics(config).ok());
+  const auto topics = TopicNames::from_prefix(config.topic_prefix);
+  const std::string feed = "https://fenced.example/feed";
+  TestIngestListener listener;
+  IngestSession session(config, listener);
+  wait_owned(session, listener, 2);
+  ASSERT_TRUE(session.commit_poll(make_state(feed, 1), {make_item(feed, 1)}).ok());
+
+  // Another producer takes the session's transactional.id: the session's producer is now
+  // fenced (a fatal error), as after a duplicate deployment.
+  EventSink sink;
+  detail::TxnProducer intruder(config, config.group_id + ".ingest." + config.instance_id,
+                               Role::kIngest, sink);
+  ASSERT_TRUE(intruder.start().ok());
+
+  const int assignments = listener.assignments;
+  auto st = session.commit_poll(make_state(feed, 2), {make_item(feed, 2)});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, ErrorCode::kKafkaFatal) << st.error().message;
+  EXPECT_EQ(listener.rebuilds, 1);
+  EXPECT_EQ(listener.assignments, assignments + 1) << "state restored after the rebuild";
+  EXPECT_EQ(listener.states.at(feed).seen_keys.size(), 1u) << "restored the committed state";
+
+  auto again = session.commit_poll(make_state(feed, 3), {make_item(feed, 3)});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  std::set<std::string> keys;
+  for (const auto& r : testing::read_committed(topics.raw, 2)) keys.insert(r.key);
+  EXPECT_EQ(keys, (std::set<std::string>{make_item(feed, 1).id, make_item(feed, 3).id}));
 }
 
 }  // namespace
