@@ -969,7 +969,7 @@ bool ends_sentence(std::string_view p) {
 // Short lines at the end of the block that are not prose (share buttons, "Contact",
 // "More on this topic:") belong to the page, not the article.
 void trim_trailing_furniture(std::string& text) {
-  constexpr std::size_t kShortLine = 60;
+  constexpr std::size_t kShortLine = 90;
   // Only where there is an article to protect, and never more than a fifth of it.
   const std::size_t floor = text.size() - text.size() / 5;
   if (text.size() < 500) return;
