@@ -935,7 +935,7 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 52> kOpenings = {
+  static constexpr std::array<std::string_view, 66> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
@@ -944,7 +944,11 @@ bool read_more_line(std::string_view text) {
       "zum weiterlesen", "schon gelesen", "über den autor", "about the author",
       "weitere informationen:", "neueste artikel", "kommentare schreiben", "kommentar schreiben",
       "credit:", "credits:", "crédit", "photo credit", "quelle:", "foto:", "photo:", "bild:",
-      "source:", "fuente:", "źródło:", "if you enjoyed", "share this", "teilen:"};
+      "source:", "fuente:", "źródło:", "if you enjoyed", "share this", "teilen:",
+      // Rating, sharing and sign-up prompts; WordPress like buttons.
+      "war der artikel", "war dieser artikel", "möchten sie den artikel", "wie bewerten sie",
+      "was this article", "did you find this", "rate this", "like loading", "gefällt mir",
+      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -969,7 +973,7 @@ bool ends_sentence(std::string_view p) {
 // Short lines at the end of the block that are not prose (share buttons, "Contact",
 // "More on this topic:") belong to the page, not the article.
 void trim_trailing_furniture(std::string& text) {
-  constexpr std::size_t kShortLine = 60;
+  constexpr std::size_t kShortLine = 90;
   // Only where there is an article to protect, and never more than a fifth of it.
   const std::size_t floor = text.size() - text.size() / 5;
   if (text.size() < 500) return;
@@ -1133,11 +1137,13 @@ bool date_line(std::string_view text) {
     }
   }
   if (!year) return false;
-  static constexpr std::array<std::string_view, 36> kMonths = {
+  // Prefixes of month names (English, German, French, Spanish, Italian, Polish).
+  static constexpr std::array<std::string_view, 52> kMonths = {
       "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-      "januar", "februar", "märz", "mai", "juni", "juli", "oktober", "dezember", "janvier",
-      "février", "mars", "avril", "juin", "juillet", "août", "enero", "febrero", "marzo",
-      "abril", "mayo", "junio", "stycznia", "lutego", "marca"};
+      "märz", "mai", "okt", "dez", "févr", "avr", "juin", "juil", "août", "sept", "déc",
+      "ene", "abr", "mayo", "ago", "set", "dic", "genn", "febb", "magg", "giu", "lug", "ott",
+      "styczn", "luty", "lutego", "marca", "marzec", "kwie", "maja", "czerw", "lip", "sierp",
+      "wrze", "paźdz", "listop", "grud", "janu", "febr", "juli"};
   for (const auto& token : word_tokens(text)) {
     for (auto m : kMonths) {
       if (token.rfind(m, 0) == 0) return true;
