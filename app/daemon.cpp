@@ -37,6 +37,7 @@ namespace {
 constexpr std::string_view kComponent = "daemon";
 constexpr std::size_t kFetchQueueCapacity = 256;
 constexpr std::size_t kPublishQueueCapacity = 256;
+constexpr std::size_t kMaxPollsPerTransaction = 100;
 
 using SteadyClock = std::chrono::steady_clock;
 
@@ -380,45 +381,85 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   }
 
   // The only caller of IngestSession::commit_poll: one transaction per poll.
+  // The only user of the IngestSession. Polls waiting in the queue are committed together,
+  // up to kMaxPollsPerTransaction, because a transaction costs about as much as a hundred
+  // records. A feed appears at most once per transaction.
   void publish_loop() {
+    std::optional<PollOutcome> carry;
     while (true) {
       ingest_->poll(std::chrono::milliseconds(0));
-      auto outcome = publish_queue_.pop_for(std::chrono::milliseconds(100));
-      if (!outcome) {
-        if (publish_queue_.closed()) break;
-        continue;
+      std::vector<PollOutcome> batch;
+      std::unordered_set<std::string> urls;
+      auto take = [&](PollOutcome&& outcome) {
+        if (!is_owned(outcome.next_state.url)) return true;  // revoked: the new owner polls it
+        if (!urls.insert(outcome.next_state.url).second) {
+          carry = std::move(outcome);
+          return false;
+        }
+        batch.push_back(std::move(outcome));
+        return batch.size() < kMaxPollsPerTransaction;
+      };
+      bool more = true;
+      if (carry) {
+        PollOutcome first = std::move(*carry);
+        carry.reset();
+        more = take(std::move(first));
+      } else if (auto first = publish_queue_.pop_for(std::chrono::milliseconds(100))) {
+        more = take(std::move(*first));
+      } else if (publish_queue_.closed()) {
+        break;
+      }
+      while (more) {
+        auto next = publish_queue_.try_pop();
+        if (!next) break;
+        more = take(std::move(*next));
       }
       metrics_.queue_depth("publish").Set(static_cast<double>(publish_queue_.size()));
-      const std::string url = outcome->next_state.url;
-      {
-        std::lock_guard lock(feeds_mutex_);
-        if (!owned_.count(url)) continue;  // revoked meanwhile: the new owner polls it
+      if (!batch.empty()) commit_batch(std::move(batch));
+    }
+  }
+
+  bool is_owned(const std::string& url) const {
+    std::lock_guard lock(feeds_mutex_);
+    return owned_.count(url) > 0;
+  }
+
+  void commit_batch(std::vector<PollOutcome> batch) {
+    std::vector<publisher::PollCommit> polls;
+    polls.reserve(batch.size());
+    std::size_t items = 0;
+    for (auto& outcome : batch) {
+      items += outcome.new_items.size();
+      polls.push_back({std::move(outcome.next_state), std::move(outcome.new_items)});
+    }
+    Status committed = ingest_->commit_polls(polls);
+    if (committed) {
+      metrics_.records_published(TopicLabel::kRaw).Increment(static_cast<double>(items));
+      metrics_.records_published(TopicLabel::kFeedState).Increment(static_cast<double>(polls.size()));
+      metrics_.entries_new().Increment(static_cast<double>(items));
+      std::lock_guard lock(feeds_mutex_);
+      for (auto& poll : polls) {
+        auto it = owned_.find(poll.state.url);
+        if (it != owned_.end()) it->second.committed = std::move(poll.state);
       }
-      Status committed = ingest_->commit_poll(outcome->next_state, outcome->new_items);
-      if (committed) {
-        metrics_.records_published(TopicLabel::kRaw)
-            .Increment(static_cast<double>(outcome->new_items.size()));
-        metrics_.records_published(TopicLabel::kFeedState).Increment();
-        metrics_.entries_new().Increment(static_cast<double>(outcome->new_items.size()));
-        std::lock_guard lock(feeds_mutex_);
-        auto it = owned_.find(url);
-        if (it != owned_.end()) it->second.committed = std::move(outcome->next_state);
-        continue;
-      }
-      // Not committed: nothing of this poll happened. The fetcher forgets the validators it
-      // saw, so the next poll fetches the full document again and nothing is lost.
-      log::warn("ingest", "poll not committed, will be polled again",
-                {{"feed", url}, {"error_type", to_string(committed.error().code)},
-                 {"error", committed.error().message}});
-      FeedState state = committed_state(url);
+      return;
+    }
+    // Not committed: nothing of these polls happened. The fetcher forgets the validators it
+    // saw, so the next polls fetch the full documents again and nothing is lost.
+    log::warn("ingest", "polls not committed, will be polled again",
+              {{"feeds", polls.size()}, {"error_type", to_string(committed.error().code)},
+               {"error", committed.error().message}});
+    for (const auto& poll : polls) {
       FeedSpec spec;
+      FeedState state;
       {
         std::lock_guard lock(feeds_mutex_);
-        auto it = owned_.find(url);
+        auto it = owned_.find(poll.state.url);
         if (it == owned_.end()) continue;
         spec = it->second.spec;
+        state = it->second.committed;
       }
-      fetcher_->remove_feed(url);
+      fetcher_->remove_feed(spec.url);
       fetcher_->upsert_feed(spec, &state);
     }
   }
