@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/article_source.h"
 #include "app/health.h"
 #include "app/http_server.h"
 #include "app/kafka_stats.h"
@@ -26,6 +27,7 @@
 #include "parser/feed_parser.h"
 #include "parser/normalize.h"
 #include "publisher/dedup_role.h"
+#include "publisher/enrich_role.h"
 #include "publisher/events.h"
 #include "publisher/ingest_session.h"
 #include "publisher/partitioner.h"
@@ -51,6 +53,13 @@ std::int64_t unix_seconds(Clock::time_point t) {
 
 std::int64_t unix_millis(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::unordered_set<std::string> article_feeds(const Config& config) {
+  std::unordered_set<std::string> feeds;
+  for (const auto& f : config.feeds)
+    if (f.fetch_articles) feeds.insert(f.url);
+  return feeds;
 }
 
 std::string rfc3339_or_empty(Clock::time_point t) {
@@ -101,24 +110,33 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
         dedup_ = std::make_unique<publisher::DedupRole>(config_.kafka, config_.dedup, events_);
       }
       fetcher_ = std::make_unique<fetcher::Fetcher>(config_.fetch, *this);
+      if (config_.roles.enrich) {
+        articles_ = std::make_unique<FetcherArticleSource>(*fetcher_, metrics_,
+                                                           article_feeds(config_));
+        enrich_ = std::make_unique<publisher::EnrichRole>(config_.kafka, events_, *articles_);
+      }
     } catch (const std::exception& e) {
+      enrich_.reset();
+      articles_.reset();
       ingest_.reset();
       dedup_.reset();
       return Error{ErrorCode::kKafka, e.what(), true};
     }
     fetcher_->start();
     if (dedup_) dedup_->start();
-    if (ingest_) {
+    if (ingest_ || enrich_) {
       unsigned workers = std::max(1u, std::thread::hardware_concurrency());
       for (unsigned i = 0; i < workers; ++i) parse_workers_.emplace_back([this] { parse_loop(); });
-      publish_thread_ = std::thread([this] { publish_loop(); });
     }
+    if (ingest_) publish_thread_ = std::thread([this] { publish_loop(); });
+    if (enrich_) enrich_->start();
     return Ok{};
   }
 
   // Ready once every role that restores state has restored it.
   void refresh_readiness() {
-    bool restored = (!ingest_ || ingest_restored_.load()) && (!dedup_ || dedup_->restored());
+    bool restored = (!ingest_ || ingest_restored_.load()) && (!dedup_ || dedup_->restored()) &&
+                    (!enrich_ || enrich_->restored());
     health_.set_state_restored(restored);
   }
 
@@ -126,6 +144,9 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   void stop(SteadyClock::time_point deadline) {
     health_.set_shutting_down(true);
     auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now());
+    // enrich first: its batch in progress is abandoned (replayed by the next owner) while the
+    // fetcher still delivers the pages it waits for.
+    if (enrich_) enrich_->stop();
     if (fetcher_) fetcher_->stop(std::max(Millis(0), left / 2));
     fetch_results_.close();
     for (auto& t : parse_workers_) t.join();
@@ -136,6 +157,8 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
     ingest_.reset();
     if (dedup_) dedup_->stop();
     dedup_.reset();
+    enrich_.reset();
+    articles_.reset();
     fetcher_.reset();
   }
 
@@ -164,6 +187,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
         if (slot.committed.url.empty()) slot.committed.url = spec.url;
       }
     }
+    if (articles_) articles_->set_feeds(article_feeds(next));
     for (const auto& url : removals) fetcher_->remove_feed(url);
     for (const auto& spec : upserts) {
       FeedState state = committed_state(spec.url);
@@ -291,7 +315,10 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
         continue;
       }
       metrics_.queue_depth("fetch_results").Set(static_cast<double>(fetch_results_.size()));
-      if (result->tag != 0) continue;  // article fetches are the enrich role's
+      if (result->tag != 0) {  // an article page for the enrich role
+        if (articles_) articles_->on_result(std::move(*result));
+        continue;
+      }
       auto outcome = process(std::move(*result));
       if (outcome) publish_queue_.push(std::move(*outcome));
       metrics_.queue_depth("publish").Set(static_cast<double>(publish_queue_.size()));
@@ -481,6 +508,8 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   std::unique_ptr<publisher::IngestSession> ingest_;
   PublisherEvents events_{metrics_, [this] { refresh_readiness(); }};
   std::unique_ptr<publisher::DedupRole> dedup_;
+  std::unique_ptr<FetcherArticleSource> articles_;
+  std::unique_ptr<publisher::EnrichRole> enrich_;
   std::vector<std::thread> parse_workers_;
   std::thread publish_thread_;
 

@@ -11,11 +11,21 @@ namespace feedpipe::app {
 namespace {
 
 RoleLabel role_label(publisher::Role role) {
-  return role == publisher::Role::kDedup ? RoleLabel::kDedup : RoleLabel::kIngest;
+  switch (role) {
+    case publisher::Role::kIngest: return RoleLabel::kIngest;
+    case publisher::Role::kDedup: return RoleLabel::kDedup;
+    case publisher::Role::kEnrich: return RoleLabel::kEnrich;
+  }
+  return RoleLabel::kIngest;
 }
 
 std::string_view role_name(publisher::Role role) {
-  return role == publisher::Role::kDedup ? "dedup" : "ingest";
+  switch (role) {
+    case publisher::Role::kIngest: return "ingest";
+    case publisher::Role::kDedup: return "dedup";
+    case publisher::Role::kEnrich: return "enrich";
+  }
+  return "ingest";
 }
 
 TopicLabel topic_label(publisher::Topic topic) {

@@ -5,13 +5,14 @@
 #include <functional>
 
 #include "publisher/dedup_role.h"
+#include "publisher/enrich_role.h"
 #include "publisher/events.h"
 
 namespace feedpipe::app {
 
 class Metrics;
 
-class PublisherEvents final : public publisher::DedupListener {
+class PublisherEvents final : public publisher::DedupListener, public publisher::EnrichListener {
  public:
   // `on_restore_change` runs when a restore finishes, so readiness can be re-evaluated.
   PublisherEvents(Metrics& metrics, std::function<void()> on_restore_change)

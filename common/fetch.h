@@ -20,7 +20,7 @@ struct FeedSpec {
   std::string url;
   std::string group;          // bounded label for metrics (OPML category or config)
   Millis interval{std::chrono::minutes(5)};
-  bool fetch_articles = false;
+  bool fetch_articles = true;   // with the enrich role: fetch each entry's page
 };
 
 // Validators and scheduling facts that survive restarts (kept in <prefix>.feed-state).

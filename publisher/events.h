@@ -14,7 +14,7 @@
 
 namespace feedpipe::publisher {
 
-enum class Role { kIngest, kDedup };
+enum class Role { kIngest, kDedup, kEnrich };
 enum class Topic { kRaw, kEntries, kArticles, kErrors, kFeedState, kDedupState };
 
 struct TransactionCommitted {

@@ -58,7 +58,9 @@ std::string dump(const json& j) {
 
 }  // namespace
 
-std::string encode_entry(const Item& item) {
+namespace {
+
+json entry_json(const Item& item) {
   json authors = json::array();
   for (const auto& a : item.authors) {
     authors.push_back({{"name", str_or_null(a.name)},
@@ -94,6 +96,53 @@ std::string encode_entry(const Item& item) {
         {"title", str_or_null(item.feed.title)},
         {"link", str_or_null(item.feed.link)}}},
   };
+  return j;
+}
+
+json article_object(const Article& a) {
+  return json{{"title", str_or_null(a.title)},
+              {"byline", str_or_null(a.byline)},
+              {"published", time_or_null(a.published)},
+              {"language", str_or_null(a.language)},
+              {"site_name", str_or_null(a.site_name)},
+              {"canonical_url", str_or_null(a.canonical_url)},
+              {"image", str_or_null(a.image)},
+              {"text", a.text},
+              {"word_count", a.word_count}};
+}
+
+}  // namespace
+
+std::string encode_entry(const Item& item) { return dump(entry_json(item)); }
+
+std::string encode_article_object(const Article& article, bool pretty) {
+  return article_object(article).dump(pretty ? 2 : -1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string encode_article(const Item& entry, const Article& article) {
+  json j = entry_json(entry);
+  j["schema"] = kArticleSchema;
+  j["article"] = article_object(article);
+  return dump(j);
+}
+
+std::vector<Header> article_headers(const Item& entry) {
+  auto h = entry_headers(entry);
+  for (auto& header : h)
+    if (header.key == "ce_type") header.value = std::string(kArticleEventType);
+  return h;
+}
+
+std::string encode_dead_letter(const Item& entry, std::string_view stage, ErrorCode code,
+                               std::string_view message, int attempts) {
+  json j = {{"schema", kErrorSchema},
+            {"id", entry.id},
+            {"url", str_or_null(entry.link)},
+            {"stage", stage},
+            {"error_type", to_string(code)},
+            {"message", message},
+            {"attempts", attempts},
+            {"record", entry_json(entry)}};
   return dump(j);
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/article.h"
 #include "common/feed_state.h"
 #include "common/item.h"
 #include "common/result.h"
@@ -17,6 +18,9 @@ namespace feedpipe::publisher {
 
 inline constexpr std::string_view kEntrySchema = "feedpipe.entry/1";
 inline constexpr std::string_view kEntryEventType = "io.feedpipe.entry.v1";
+inline constexpr std::string_view kArticleSchema = "feedpipe.article/1";
+inline constexpr std::string_view kArticleEventType = "io.feedpipe.article.v1";
+inline constexpr std::string_view kErrorSchema = "feedpipe.error/1";
 
 struct Header {
   std::string key;
@@ -34,6 +38,16 @@ Result<Item> decode_entry(std::string_view json);
 // ce_specversion, ce_id ("<id>-<revision>": stable, so a consumer can dedupe redeliveries),
 // ce_source (feed url), ce_type, ce_time (fetched_at; omitted when unknown), content-type.
 std::vector<Header> entry_headers(const Item& item);
+
+// `feedpipe.article/1`: the entry's fields plus the `article` object from its page.
+std::string encode_article(const Item& entry, const Article& article);
+// The `article` object alone, as `feedpipe extract --json` prints it.
+std::string encode_article_object(const Article& article, bool pretty = false);
+// entry_headers with ce_type io.feedpipe.article.v1.
+std::vector<Header> article_headers(const Item& entry);
+// A dead letter for <prefix>.errors: why `stage` gave up on the entry, and the entry itself.
+std::string encode_dead_letter(const Item& entry, std::string_view stage, ErrorCode code,
+                               std::string_view message, int attempts);
 
 // <prefix>.feed-state value, keyed by feed URL.
 std::string encode_feed_state(const FeedState& state);
