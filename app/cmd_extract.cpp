@@ -1,42 +1,20 @@
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/commands.h"
 #include "common/article.h"
-#include "common/time.h"
 #include "parser/html/extract.h"
+#include "publisher/record.h"
 
 namespace feedpipe::app {
 namespace {
 
 constexpr const char* kExtractUsage = "usage: feedpipe extract [--text|--json] [--url URL] FILE\n";
 
-nlohmann::json optional_string(const std::string& s) {
-  return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
-}
-
-nlohmann::json optional_time(const UnixSeconds& t) {
-  return t ? nlohmann::json(format_rfc3339(*t)) : nlohmann::json(nullptr);
-}
-
 }  // namespace
-
-// The `article` object of feedpipe.article/1: what the page itself says.
-nlohmann::json article_to_json(const Article& a) {
-  return nlohmann::json{{"title", optional_string(a.title)},
-                        {"byline", optional_string(a.byline)},
-                        {"published", optional_time(a.published)},
-                        {"language", optional_string(a.language)},
-                        {"site_name", optional_string(a.site_name)},
-                        {"canonical_url", optional_string(a.canonical_url)},
-                        {"image", optional_string(a.image)},
-                        {"text", a.text},
-                        {"word_count", a.word_count}};
-}
 
 int cmd_extract(const std::vector<std::string>& args) {
   bool json = false;
@@ -75,9 +53,7 @@ int cmd_extract(const std::vector<std::string>& args) {
   bytes << in.rdbuf();
   Article article = parser::html::extract_article(bytes.str(), url);
   if (json) {
-    std::cout << article_to_json(article).dump(2, ' ', false,
-                                               nlohmann::json::error_handler_t::replace)
-              << "\n";
+    std::cout << publisher::encode_article_object(article, /*pretty=*/true) << "\n";
   } else {
     std::cout << article.text << "\n";
   }

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -203,23 +204,58 @@ TEST(PublisherRecord, OutputValidatesAgainstJsonSchema) {
   std::filesystem::remove(broken);
 }
 
-TEST(PublisherRecord, ArticleSchemaAcceptsEntryPlusArticle) {
-  // feedpipe.article/1 = an entry with another schema name plus `article`.
-  std::string json = encode_entry(full_item());
-  json.replace(json.find("feedpipe.entry/1"), 16, "feedpipe.article/1");
-  json.pop_back();  // closing brace
-  json += R"(,"article":{"title":"T","byline":null,"published":"2017-01-25T18:49:00Z",)"
-          R"("language":"en","site_name":"Example","canonical_url":"https://example.org/news/1",)"
-          R"("image":null,"text":"Body text.","word_count":2}})";
+TEST(PublisherRecord, ArticleRecordsAreValidAgainstTheSchema) {
+  Article article;
+  article.title = "T";
+  article.published = 1485370140;
+  article.language = "en";
+  article.site_name = "Example";
+  article.canonical_url = "https://example.org/news/1";
+  article.text = "Body text.\n\nSecond paragraph.";
+  article.word_count = 4;
+  const std::string full = encode_article(full_item(), article);
+  EXPECT_NE(full.find("\"schema\":\"feedpipe.article/1\""), std::string::npos) << full;
+  EXPECT_NE(full.find("\"byline\":null"), std::string::npos) << full;
   const auto records = temp_file("articles.jsonl");
   {
     std::ofstream f(records);
-    f << json << "\n";
+    f << full << "\n" << encode_article(minimal_item(), Article{}) << "\n";
   }
   EXPECT_EQ(run_check("schema " FEEDPIPE_SOURCE_DIR "/schemas/feedpipe.article.v1.json " +
                       records.string()),
             0);
+  // An entry record is not an article record: the check can fail.
+  {
+    std::ofstream f(records);
+    f << encode_entry(full_item()) << "\n";
+  }
+  EXPECT_EQ(run_check("schema " FEEDPIPE_SOURCE_DIR "/schemas/feedpipe.article.v1.json " +
+                      records.string() + " 2>/dev/null"),
+            1);
   std::filesystem::remove(records);
+}
+
+TEST(PublisherRecord, ArticleHeadersSayArticleEventType) {
+  bool found = false;
+  for (const auto& h : article_headers(full_item())) {
+    if (h.key == "ce_type") {
+      EXPECT_EQ(h.value, "io.feedpipe.article.v1");
+      found = true;
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(PublisherRecord, DeadLetterCarriesReasonAndEntry) {
+  const auto json = nlohmann::json::parse(
+      encode_dead_letter(full_item(), "enrich", ErrorCode::kTimeout, "no answer", 3));
+  EXPECT_EQ(json["schema"], "feedpipe.error/1");
+  EXPECT_EQ(json["stage"], "enrich");
+  EXPECT_EQ(json["error_type"], "timeout");
+  EXPECT_EQ(json["attempts"], 3);
+  EXPECT_EQ(json["url"], "https://example.org/news/1?utm_source=rss");
+  EXPECT_EQ(json["record"]["schema"], "feedpipe.entry/1");
+  EXPECT_EQ(json["record"]["id"], full_item().id);
 }
 
 // Vectors published with Kafka's own tests (UtilsTest.testMurmur2) and librdkafka's
