@@ -97,6 +97,9 @@ class FeedServer:
         self.feeds = {}
         self.shared = 0
         self.counter = 0
+        # Every feed request as (feed, start, end, User-Agent), monotonic seconds: which
+        # replica polled a feed when, and whether two polls of one feed overlapped.
+        self.poll_log = []
         for i in range(n_feeds):
             fmt = FORMATS[i % len(FORMATS)]
             charset = "windows-1251" if (fmt != "json11" and i % 5 == 1) else "utf-8"
@@ -227,6 +230,14 @@ class FeedServer:
             for feed in self.feeds.values():
                 feed.reset_stats()
 
+    def polls(self, since=None, until=None):
+        """[(feed, start, end, user_agent)] of the requests that started in [since, until)
+        (time.monotonic() seconds; None = unbounded)."""
+        with self.lock:
+            log = list(self.poll_log)
+        return [p for p in log
+                if (since is None or p[1] >= since) and (until is None or p[1] < until)]
+
     # ---- serving --------------------------------------------------------------------------
 
     def _broken_body(self, feed):
@@ -263,6 +274,8 @@ class FeedServer:
             feed.in_flight += 1
             s["max_concurrent"] = max(s["max_concurrent"], feed.in_flight)
             delay = feed.delay
+            started = time.monotonic()
+            user_agent = s["user_agent"]
         try:
             if delay:
                 time.sleep(delay)
@@ -271,6 +284,7 @@ class FeedServer:
         finally:
             with self.lock:
                 feed.in_flight -= 1
+                self.poll_log.append((name, started, time.monotonic(), user_agent))
 
     def _respond(self, feed, handler, inm, ims):
         s = feed.stats
