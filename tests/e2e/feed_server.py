@@ -106,7 +106,7 @@ class FeedServer:
             validators = {3: "etag", 5: "last_modified"}.get(i % 7, "both")
             feed = Feed("f%03d" % i, fmt, charset, gzip_body=(i % 3 == 2), validators=validators)
             self.feeds[feed.name] = feed
-        self.httpd = http.server.ThreadingHTTPServer((host, port), _make_handler(self))
+        self.httpd = _HTTPServer((host, port), _make_handler(self))
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = "http://%s:%d" % (host, self.port)
@@ -438,6 +438,14 @@ def _render_json11(server, feed):
 
 RENDERERS = {"rss20": _render_rss20, "atom10": _render_atom10, "rss10": _render_rss10,
              "json11": _render_json11}
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client killed mid-connection (the crash tests SIGKILL replicas) is expected.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _make_handler(server):

@@ -558,6 +558,13 @@ class LocalKafka:
     def node_of_broker_id(self, broker_id):
         return broker_id  # kafka-local gives node i the broker id i
 
+    def running(self):
+        env = dict(os.environ, KAFKA_PORT=str(self.port))
+        env.pop("KAFKA_CONTROLLER_PORT", None)
+        env.pop("KAFKA_NODES", None)
+        return subprocess.run([self.script, "status"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+
     def start(self):
         # A fresh cluster every time: old topics and transactions from an earlier run would
         # only make the result harder to read.
