@@ -77,6 +77,10 @@ class DedupRole::Impl {
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("dedup producer: " + st.error().message);
     }
+    create_consumer();
+  }
+
+  void create_consumer() {
     auto conf = must(make_conf(config_,
                                {{"session.timeout.ms", "30000"},
                                 {"partition.assignment.strategy", "range"},
@@ -121,7 +125,12 @@ class DedupRole::Impl {
     auto next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
     while (running_) {
       producer_.poll(0);
+      if (recreate_pending_) {
+        recreate_consumer();
+        continue;
+      }
       collect_batch();
+      if (recreate_pending_) continue;
       const bool expiry_due = std::chrono::steady_clock::now() >= next_expiry;
       if (expiry_due) next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
       if (!batch_.empty() || expiry_due) process(expiry_due);
@@ -140,6 +149,10 @@ class DedupRole::Impl {
       if (left.count() <= 0) break;
       Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count())));
       if (!msg) continue;
+      if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+        recreate_pending_ = true;
+        break;
+      }
       if (msg->err) {
         if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           log::warn(kLog, "dedup consumer", {{"error", rd_kafka_err2name(msg->err)}});
@@ -291,6 +304,34 @@ class DedupRole::Impl {
     return producer_.commit();
   }
 
+  // A fatal consumer error (FENCED_INSTANCE_ID when a static member's session timed out
+  // while the broker was away and the rejoin raced its old member id) leaves the handle
+  // unusable: it is never assigned anything again, so this replica would dedup nothing for
+  // good. A new handle with the same group.instance.id rejoins the group; the records of
+  // the abandoned batch are consumed again by whoever owns their partitions next.
+  void recreate_consumer() {
+    recreate_pending_ = false;
+    if (consumer_) {
+      char reason[512] = "";
+      rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+      log::error(kLog, "dedup consumer failed fatally; recreating it", {{"error", reason}});
+      rd_kafka_consumer_close(consumer_.get());
+      consumer_.reset();
+    }
+    batch_.clear();
+    for (int p : owned_) states_[static_cast<std::size_t>(p)].clear();
+    owned_.clear();
+    restored_ = false;
+    listener_.on(OwnedPartitions{Role::kDedup, 0});
+    try {
+      create_consumer();
+    } catch (const std::exception& e) {
+      log::error(kLog, "dedup consumer could not be recreated", {{"error", e.what()}});
+      recreate_pending_ = true;
+      std::this_thread::sleep_for(options_.batch_wait);
+    }
+  }
+
   // A member that took no partitions after a failed restore would keep them idle until
   // the next rebalance: subscribing again makes it rejoin the group.
   void rejoin() {
@@ -399,6 +440,7 @@ class DedupRole::Impl {
   std::vector<std::unordered_map<std::string, DedupEntry>> states_;  // by raw partition
   std::vector<Message> batch_;
   bool rejoin_pending_ = false;
+  bool recreate_pending_ = false;
 };
 
 DedupRole::DedupRole(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener)

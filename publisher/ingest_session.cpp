@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -49,6 +50,10 @@ class IngestSession::Impl {
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("ingest producer: " + st.error().message);
     }
+    create_consumer();
+  }
+
+  void create_consumer() {
     auto conf = must(make_conf(config_,
                                {{"session.timeout.ms", "30000"},
                                 {"partition.assignment.strategy", "range"}},
@@ -78,9 +83,24 @@ class IngestSession::Impl {
   }
 
   void poll(std::chrono::milliseconds timeout) {
+    if (recreate_pending_) {
+      recreate_pending_ = false;
+      try {
+        create_consumer();
+      } catch (const std::exception& e) {
+        log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
+        recreate_pending_ = true;
+        std::this_thread::sleep_for(timeout);
+        return;
+      }
+    }
     if (!consumer_) return;
     producer_.poll(0);
     Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
+    if (msg && msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+      recreate_consumer();
+      return;
+    }
     if (msg && msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       log::warn(kLog, "ingest consumer", {{"error", rd_kafka_err2name(msg->err)}});
     }
@@ -193,6 +213,30 @@ class IngestSession::Impl {
     }
   }
 
+  // A fatal consumer error (FENCED_INSTANCE_ID when a static member's session timed out
+  // while the broker was away and the rejoin raced its old member id) leaves the handle
+  // unusable: it is never assigned anything again, so this replica would poll no feed for
+  // good. A new handle with the same group.instance.id rejoins the group.
+  void recreate_consumer() {
+    char reason[512] = "";
+    rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+    log::error(kLog, "ingest consumer failed fatally; recreating it", {{"error", reason}});
+    rd_kafka_consumer_close(consumer_.get());
+    consumer_.reset();
+    if (!owned_.empty()) {
+      std::vector<int> parts(owned_.begin(), owned_.end());
+      owned_.clear();
+      listener_.on(OwnedPartitions{Role::kIngest, 0});
+      listener_.on_revoked(parts);
+    }
+    try {
+      create_consumer();
+    } catch (const std::exception& e) {
+      log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
+      recreate_pending_ = true;
+    }
+  }
+
   static void on_state_record(void* ctx, int partition, std::string_view key,
                               std::string_view value, bool tombstone) {
     auto* self = static_cast<Impl*>(ctx);
@@ -293,6 +337,7 @@ class IngestSession::Impl {
   std::map<std::string, FeedState> restoring_;  // only during restore()
   bool rebuild_pending_ = false;
   bool rejoin_pending_ = false;
+  bool recreate_pending_ = false;
 };
 
 IngestSession::IngestSession(const KafkaConfig& config, IngestListener& listener)
