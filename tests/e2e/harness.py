@@ -6,6 +6,10 @@ Run one test by hand (a broker first: KAFKA_PORT=29192 scripts/kafka-local start
   KAFKA_BOOTSTRAP=127.0.0.1:29192 tests/e2e/pipeline_test.py \
       --feedpipe build/feedpipe --source-dir .  [--seed N] [--keep]
 or all of them: KAFKA_BOOTSTRAP=... ctest --test-dir build -L e2e --output-on-failure
+
+broker_fault_test.py also starts brokers of its own (scripts/kafka-local on --single-port) and
+uses the 3-broker cluster at $KAFKA_CLUSTER_PORT when one runs there (scripts/run-tests starts
+it), else starts one on --cluster-port.
 """
 
 import argparse
