@@ -26,9 +26,9 @@ void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
 std::string sanitize_style(std::string_view style);
 
 // True for tags that start a new block of text (paragraph breaks in text output).
-bool is_block(GumboTag tag);
+bool is_block(Tag tag);
 
 // Elements whose content is never visible text (scripts, styles, templates, SVG ...).
-bool is_invisible(GumboTag tag);
+bool is_invisible(Tag tag);
 
 }  // namespace feedpipe::parser::html

@@ -93,44 +93,44 @@ bool resolves_relative(std::string_view element, std::string_view attribute) {
 }
 
 // Elements dropped together with everything inside them.
-bool drops_content(GumboTag tag) {
+bool drops_content(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_SCRIPT:
-    case GUMBO_TAG_STYLE:
-    case GUMBO_TAG_APPLET:
-    case GUMBO_TAG_TEMPLATE:
-    case GUMBO_TAG_IFRAME:
-    case GUMBO_TAG_NOEMBED:
-    case GUMBO_TAG_NOFRAMES:
-    case GUMBO_TAG_SVG:
-    case GUMBO_TAG_HEAD:
-    case GUMBO_TAG_FRAMESET:
+    case Tag::kScript:
+    case Tag::kStyle:
+    case Tag::kApplet:
+    case Tag::kTemplate:
+    case Tag::kIframe:
+    case Tag::kNoembed:
+    case Tag::kNoframes:
+    case Tag::kSvg:
+    case Tag::kHead:
+    case Tag::kFrameset:
       return true;
     default:
       return false;
   }
 }
 
-bool is_void(GumboTag tag) {
+bool is_void(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_AREA:
-    case GUMBO_TAG_BASE:
-    case GUMBO_TAG_BASEFONT:
-    case GUMBO_TAG_BR:
-    case GUMBO_TAG_COL:
-    case GUMBO_TAG_EMBED:
-    case GUMBO_TAG_FRAME:
-    case GUMBO_TAG_HR:
-    case GUMBO_TAG_IMG:
-    case GUMBO_TAG_INPUT:
-    case GUMBO_TAG_ISINDEX:
-    case GUMBO_TAG_KEYGEN:
-    case GUMBO_TAG_LINK:
-    case GUMBO_TAG_META:
-    case GUMBO_TAG_PARAM:
-    case GUMBO_TAG_SOURCE:
-    case GUMBO_TAG_TRACK:
-    case GUMBO_TAG_WBR:
+    case Tag::kArea:
+    case Tag::kBase:
+    case Tag::kBasefont:
+    case Tag::kBr:
+    case Tag::kCol:
+    case Tag::kEmbed:
+    case Tag::kFrame:
+    case Tag::kHr:
+    case Tag::kImg:
+    case Tag::kInput:
+    case Tag::kIsindex:
+    case Tag::kKeygen:
+    case Tag::kLink:
+    case Tag::kMeta:
+    case Tag::kParam:
+    case Tag::kSource:
+    case Tag::kTrack:
+    case Tag::kWbr:
       return true;
     default:
       return false;
@@ -418,7 +418,7 @@ void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_
       ++i;
       continue;
     }
-    if (n.tag == GUMBO_TAG_IFRAME && !nested) {
+    if (n.tag == Tag::kIframe && !nested) {
       // Fallback content of a frame arrives as text; feeds mean it as markup.
       for (std::uint32_t c = i + 1; c < n.end; ++c) {
         if (nodes[c].kind != NodeKind::kText) continue;
