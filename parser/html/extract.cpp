@@ -16,6 +16,7 @@
 #include "parser/html/encoding.h"
 #include "parser/html/render.h"
 #include "parser/html/sanitize.h"
+#include "parser/text.h"
 
 namespace feedpipe::parser::html {
 namespace {
@@ -317,6 +318,8 @@ struct Metadata {
   std::string site_name;
   std::string canonical_url;
   std::string image;
+  std::string body;         // JSON-LD articleBody: the text pages rendered by script carry
+  std::string description;  // JSON-LD description, else meta/OpenGraph description
 };
 
 std::string json_string(const nlohmann::json& v) {
@@ -408,6 +411,12 @@ void read_json_ld(std::string_view text, Metadata& md) {
   if (const auto* v = field("image")) md.image = json_url(*v);
   if (const auto* v = field("inLanguage")) md.language = json_string(*v);
   if (const auto* v = field("publisher")) md.site_name = clean_text(json_name(*v));
+  if (const auto* v = field("articleBody"); v != nullptr && md.body.empty()) {
+    md.body = json_string(*v);
+  }
+  if (const auto* v = field("description"); v != nullptr && md.description.empty()) {
+    md.description = json_string(*v);
+  }
 }
 
 // Readability's title heuristics for a <title>: drop the site name after a separator.
@@ -1380,7 +1389,7 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   Metadata ld;
   std::string og_title, twitter_title, dc_title, doc_title, h1;
   std::string og_site, og_image, twitter_image, og_url, og_locale, content_language;
-  std::string meta_published, meta_modified, meta_author, time_published;
+  std::string meta_published, meta_modified, meta_author, time_published, meta_description;
   std::string canonical;
   const Index n = doc.size();
   md.language = trim(doc.attr(0, "lang"));
@@ -1407,6 +1416,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
         else if (key == "og:image" || key == "og:image:url" || key == "og:image:secure_url") set(og_image);
         else if (key == "twitter:image" || key == "twitter:image:src") set(twitter_image);
         else if (key == "og:url") set(og_url);
+        else if (key == "description" || key == "og:description" ||
+                 key == "twitter:description") set(meta_description);
         else if (key == "og:locale") set(og_locale);
         else if (key == "article:published_time" || key == "og:published_time" ||
                  key == "datepublished" || key == "parsely-pub-date" ||
@@ -1489,6 +1500,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   md.canonical_url = first({&canonical, &og_url});
   if (!md.canonical_url.empty()) md.canonical_url = resolve_url(url, md.canonical_url);
   if (md.canonical_url.empty()) md.canonical_url = std::string(url);
+  md.body = std::move(ld.body);
+  md.description = first({&ld.description, &meta_description});
   return md;
 }
 
@@ -1504,6 +1517,36 @@ std::int64_t count_words(std::string_view text) {
     }
   }
   return words;
+}
+
+// Text carried in metadata (JSON-LD articleBody, descriptions) as paragraphs: some sites put
+// HTML there, most put plain text with newlines between paragraphs.
+std::string metadata_text(std::string_view raw) {
+  std::string out;
+  bool markup = false;
+  for (std::size_t k = 0; k + 1 < raw.size(); ++k) {
+    if (raw[k] == '<' && (std::isalpha(static_cast<unsigned char>(raw[k + 1])) || raw[k + 1] == '/')) {
+      markup = true;
+      break;
+    }
+  }
+  if (markup) {
+    Document fragment(raw, /*fragment=*/true, /*drop_script_text=*/true);
+    write_text(fragment, 0, true, {}, out);
+    return trim(out);
+  }
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    std::size_t end = raw.find('\n', start);
+    if (end == std::string_view::npos) end = raw.size();
+    std::string line = clean_text(raw.substr(start, end - start));
+    if (!line.empty()) {
+      if (!out.empty()) out += "\n\n";
+      out += line;
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -1532,6 +1575,30 @@ Article extract_article(std::string_view html, std::string_view url) {
     if (best.length >= kMinArticleChars) break;
   }
 
+  // Pages rendered by script have no article in their markup; their JSON-LD often carries
+  // it. A description is better than nothing when there is no text at all.
+  if (best.length < kMinArticleChars && !md.body.empty()) {
+    std::string body = metadata_text(md.body);
+    std::size_t body_length = measure(body).length;
+    if (body_length > best.length) {
+      // The standfirst often stays outside articleBody; keep it when the page shows it.
+      std::string_view shown = best.text;
+      std::string_view first = shown.substr(0, shown.find("\n\n"));
+      if (measure(first).length >= 80 && ends_sentence(first) &&
+          body.find(first.substr(0, 60)) == std::string::npos) {
+        body = std::string(first) + "\n\n" + body;
+        body_length = measure(body).length;
+      }
+      best.text = std::move(body);
+      best.length = body_length;
+      best.roots.clear();
+    }
+  }
+  if (best.length == 0 && !md.description.empty()) {
+    best.text = metadata_text(md.description);
+    best.length = measure(best.text).length;
+  }
+
   Article article;
   article.title = md.title;
   article.byline = md.byline.empty() ? clean_text(extractor.byline()) : md.byline;
@@ -1541,7 +1608,7 @@ Article extract_article(std::string_view html, std::string_view url) {
   article.site_name = md.site_name;
   article.canonical_url = md.canonical_url;
   article.image = md.image;
-  article.text = std::move(best.text);
+  article.text = nfc(best.text);
   for (Index r : best.roots) write_sanitized(doc, r, false, url, best.dead, article.html);
   article.word_count = count_words(article.text);
   return article;
