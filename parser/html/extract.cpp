@@ -979,10 +979,46 @@ bool ends_sentence(std::string_view p) {
   return false;
 }
 
+// A publisher's call to action rather than the story: follow us, get the app, subscribe to
+// the newsletter, write to the editor, support our journalism; copyright notices.
+bool call_to_action(std::string_view text) {
+  static constexpr std::array<std::string_view, 40> kActions = {
+      "follow", "subscribe", "sign up", "download", "join", "keep up with", "like us",
+      "get the latest", "submit a", "submit your", "síguenos", "siguenos", "sigue a",
+      "únete", "unete", "suscríb", "suscrib", "descarga", "mira lo", "abonnier", "folge",
+      "folgen sie", "anmelden", "melde dich", "unterstützen sie", "unterstütze", "suivez",
+      "téléchargez", "abonnez", "inscrivez", "seguici", "iscriviti", "obserwuj", "zapisz się",
+      "baixe", "siga-nos", "inscreva", "support our", "support us", "apoya"};
+  static constexpr std::array<std::string_view, 22> kChannels = {
+      "twitter", "facebook", "instagram", "telegram", "whatsapp", "youtube", "tiktok",
+      "linkedin", "newsletter", "app", "podcast", "google news", "rss", "canal", "channel",
+      "letter to the editor", "letters@", "journalism", "journalismus", "periodismo",
+      "journalisme", "giornalismo"};
+  std::string low = lower(text);
+  if (low.find("\xC2\xA9") != std::string::npos || low.find("all rights reserved") != std::string::npos) {
+    return true;
+  }
+  bool action = std::any_of(kActions.begin(), kActions.end(),
+                            [&](std::string_view a) { return low.find(a) != std::string::npos; });
+  if (!action) return false;
+  for (auto c : kChannels) {
+    for (std::size_t p = low.find(c); p != std::string::npos; p = low.find(c, p + 1)) {
+      // Whole words only ("app" is not "happen").
+      bool start_ok = p == 0 || !std::isalnum(static_cast<unsigned char>(low[p - 1]));
+      std::size_t e = p + c.size();
+      bool end_ok = c.back() == '@' || e >= low.size() ||
+                    !std::isalnum(static_cast<unsigned char>(low[e])) || low[e] == 's';
+      if (start_ok && end_ok) return true;
+    }
+  }
+  return false;
+}
+
 // Short lines at the end of the block that are not prose (share buttons, "Contact",
-// "More on this topic:") belong to the page, not the article.
+// "More on this topic:") belong to the page, not the article; so do closing calls to action.
 void trim_trailing_furniture(std::string& text) {
   constexpr std::size_t kShortLine = 90;
+  constexpr std::size_t kPromptLine = 300;
   // Only where there is an article to protect, and never more than a fifth of it.
   const std::size_t floor = text.size() - text.size() / 5;
   if (text.size() < 500) return;
@@ -990,7 +1026,9 @@ void trim_trailing_furniture(std::string& text) {
     std::size_t start = text.rfind("\n\n");
     if (start == std::string::npos || start < floor) break;
     std::string_view last = std::string_view(text).substr(start + 2);
-    if (measure(last).length >= kShortLine || ends_sentence(last)) break;
+    std::size_t length = measure(last).length;
+    bool furniture = length < kShortLine && !ends_sentence(last);
+    if (!furniture && !(length < kPromptLine && call_to_action(last))) break;
     text.resize(start);
   }
 }
