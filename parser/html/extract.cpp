@@ -944,7 +944,7 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 66> kOpenings = {
+  static constexpr std::array<std::string_view, 87> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
@@ -957,7 +957,13 @@ bool read_more_line(std::string_view text) {
       // Rating, sharing and sign-up prompts; WordPress like buttons.
       "war der artikel", "war dieser artikel", "möchten sie den artikel", "wie bewerten sie",
       "was this article", "did you find this", "rate this", "like loading", "gefällt mir",
-      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen"};
+      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen",
+      // Inline links to other stories and note boxes (Spanish, Portuguese, German, French).
+      "mira:", "mire:", "puedes ver", "lee también", "te puede interesar", "también te puede",
+      "veja também", "veja mais", "leia mais", "quellen ausblenden", "quellenangaben",
+      "zusatzinformationen", "beitragsbild", "externer inhalt", "keine kommentare",
+      "lade weitere", "entdecke weitere", "entdecken sie", "weitere beiträge",
+      "articles les plus lus", "weiterführende links"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -1135,7 +1141,7 @@ std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
 
 // Headings that open what follows an article: related stories, comments, tag lists.
 bool closing_heading(std::string_view text) {
-  static constexpr std::array<std::string_view, 44> kOpenings = {
+  static constexpr std::array<std::string_view, 51> kOpenings = {
       "related", "more from", "more on this", "more stories", "you might also like",
       "you may also like", "recommended", "read more", "read next", "comments", "leave a reply",
       "leave a comment", "share this", "about the author", "popular", "most read",
@@ -1144,7 +1150,9 @@ bool closing_heading(std::string_view text) {
       "meistgelesen", "noticias relacionadas", "te puede interesar", "artículos relacionados",
       "comentarios", "más noticias", "articles similaires", "à lire aussi", "commentaires",
       "sur le même sujet", "podobne artykuły", "czytaj także", "czytaj też", "komentarze",
-      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati"};
+      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati",
+      "articles les plus lus", "weitere beiträge", "weiterführende links", "veja também",
+      "leia também", "notícias relacionadas", "mais lidas"};
   if (text.size() > 80) return false;
   std::string low = lower(text);
   for (auto o : kOpenings) {
