@@ -918,6 +918,28 @@ Attempt Extractor::run(unsigned flags) {
 
 // Class and id words of page furniture inside an article block: share bars, bylines and
 // dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+// One-word BEM modifiers ("report__section--ads") describe a block's state, not what it
+// is: the part of such a class name before "--" says what the element holds.
+std::string without_modifiers(std::string_view cls) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    std::size_t end = cls.find(' ', i);
+    if (end == std::string_view::npos) end = cls.size();
+    std::string_view token = cls.substr(i, end - i);
+    std::size_t mod = token.find("--");
+    // Drupal's key-value modifiers ("field--name-field-tags") do name the content.
+    if (mod != std::string_view::npos && mod > 0 &&
+        token.find('-', mod + 2) == std::string_view::npos) {
+      token = token.substr(0, mod);
+    }
+    if (!out.empty()) out += ' ';
+    out += token;
+    i = end + 1;
+  }
+  return out;
+}
+
 bool boilerplate_class(std::string_view match) {
   static constexpr std::array<std::string_view, 58> kWords = {
       "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
@@ -1213,7 +1235,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (node.tag == GUMBO_TAG_FIGCAPTION) return true;
   // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
   // elements only when small (a credit or date inside a paragraph), never links.
-  if (node.tag != GUMBO_TAG_A && boilerplate_class(class_[i]) &&
+  if (node.tag != GUMBO_TAG_A && boilerplate_class(without_modifiers(class_[i])) &&
       (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
     return true;
   }
