@@ -16,6 +16,7 @@
 #include "parser/html/encoding.h"
 #include "parser/html/render.h"
 #include "parser/html/sanitize.h"
+#include "parser/text.h"
 
 namespace feedpipe::parser::html {
 namespace {
@@ -317,6 +318,8 @@ struct Metadata {
   std::string site_name;
   std::string canonical_url;
   std::string image;
+  std::string body;         // JSON-LD articleBody: the text pages rendered by script carry
+  std::string description;  // JSON-LD description, else meta/OpenGraph description
 };
 
 std::string json_string(const nlohmann::json& v) {
@@ -408,6 +411,12 @@ void read_json_ld(std::string_view text, Metadata& md) {
   if (const auto* v = field("image")) md.image = json_url(*v);
   if (const auto* v = field("inLanguage")) md.language = json_string(*v);
   if (const auto* v = field("publisher")) md.site_name = clean_text(json_name(*v));
+  if (const auto* v = field("articleBody"); v != nullptr && md.body.empty()) {
+    md.body = json_string(*v);
+  }
+  if (const auto* v = field("description"); v != nullptr && md.description.empty()) {
+    md.description = json_string(*v);
+  }
 }
 
 // Readability's title heuristics for a <title>: drop the site name after a separator.
@@ -909,6 +918,28 @@ Attempt Extractor::run(unsigned flags) {
 
 // Class and id words of page furniture inside an article block: share bars, bylines and
 // dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+// One-word BEM modifiers ("report__section--ads") describe a block's state, not what it
+// is: the part of such a class name before "--" says what the element holds.
+std::string without_modifiers(std::string_view cls) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    std::size_t end = cls.find(' ', i);
+    if (end == std::string_view::npos) end = cls.size();
+    std::string_view token = cls.substr(i, end - i);
+    std::size_t mod = token.find("--");
+    // Drupal's key-value modifiers ("field--name-field-tags") do name the content.
+    if (mod != std::string_view::npos && mod > 0 &&
+        token.find('-', mod + 2) == std::string_view::npos) {
+      token = token.substr(0, mod);
+    }
+    if (!out.empty()) out += ' ';
+    out += token;
+    i = end + 1;
+  }
+  return out;
+}
+
 bool boilerplate_class(std::string_view match) {
   static constexpr std::array<std::string_view, 58> kWords = {
       "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
@@ -935,7 +966,7 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 66> kOpenings = {
+  static constexpr std::array<std::string_view, 87> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
@@ -948,7 +979,13 @@ bool read_more_line(std::string_view text) {
       // Rating, sharing and sign-up prompts; WordPress like buttons.
       "war der artikel", "war dieser artikel", "möchten sie den artikel", "wie bewerten sie",
       "was this article", "did you find this", "rate this", "like loading", "gefällt mir",
-      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen"};
+      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen",
+      // Inline links to other stories and note boxes (Spanish, Portuguese, German, French).
+      "mira:", "mire:", "puedes ver", "lee también", "te puede interesar", "también te puede",
+      "veja também", "veja mais", "leia mais", "quellen ausblenden", "quellenangaben",
+      "zusatzinformationen", "beitragsbild", "externer inhalt", "keine kommentare",
+      "lade weitere", "entdecke weitere", "entdecken sie", "weitere beiträge",
+      "articles les plus lus", "weiterführende links"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -970,10 +1007,46 @@ bool ends_sentence(std::string_view p) {
   return false;
 }
 
+// A publisher's call to action rather than the story: follow us, get the app, subscribe to
+// the newsletter, write to the editor, support our journalism; copyright notices.
+bool call_to_action(std::string_view text) {
+  static constexpr std::array<std::string_view, 40> kActions = {
+      "follow", "subscribe", "sign up", "download", "join", "keep up with", "like us",
+      "get the latest", "submit a", "submit your", "síguenos", "siguenos", "sigue a",
+      "únete", "unete", "suscríb", "suscrib", "descarga", "mira lo", "abonnier", "folge",
+      "folgen sie", "anmelden", "melde dich", "unterstützen sie", "unterstütze", "suivez",
+      "téléchargez", "abonnez", "inscrivez", "seguici", "iscriviti", "obserwuj", "zapisz się",
+      "baixe", "siga-nos", "inscreva", "support our", "support us", "apoya"};
+  static constexpr std::array<std::string_view, 22> kChannels = {
+      "twitter", "facebook", "instagram", "telegram", "whatsapp", "youtube", "tiktok",
+      "linkedin", "newsletter", "app", "podcast", "google news", "rss", "canal", "channel",
+      "letter to the editor", "letters@", "journalism", "journalismus", "periodismo",
+      "journalisme", "giornalismo"};
+  std::string low = lower(text);
+  if (low.find("\xC2\xA9") != std::string::npos || low.find("all rights reserved") != std::string::npos) {
+    return true;
+  }
+  bool action = std::any_of(kActions.begin(), kActions.end(),
+                            [&](std::string_view a) { return low.find(a) != std::string::npos; });
+  if (!action) return false;
+  for (auto c : kChannels) {
+    for (std::size_t p = low.find(c); p != std::string::npos; p = low.find(c, p + 1)) {
+      // Whole words only ("app" is not "happen").
+      bool start_ok = p == 0 || !std::isalnum(static_cast<unsigned char>(low[p - 1]));
+      std::size_t e = p + c.size();
+      bool end_ok = c.back() == '@' || e >= low.size() ||
+                    !std::isalnum(static_cast<unsigned char>(low[e])) || low[e] == 's';
+      if (start_ok && end_ok) return true;
+    }
+  }
+  return false;
+}
+
 // Short lines at the end of the block that are not prose (share buttons, "Contact",
-// "More on this topic:") belong to the page, not the article.
+// "More on this topic:") belong to the page, not the article; so do closing calls to action.
 void trim_trailing_furniture(std::string& text) {
   constexpr std::size_t kShortLine = 90;
+  constexpr std::size_t kPromptLine = 300;
   // Only where there is an article to protect, and never more than a fifth of it.
   const std::size_t floor = text.size() - text.size() / 5;
   if (text.size() < 500) return;
@@ -981,7 +1054,9 @@ void trim_trailing_furniture(std::string& text) {
     std::size_t start = text.rfind("\n\n");
     if (start == std::string::npos || start < floor) break;
     std::string_view last = std::string_view(text).substr(start + 2);
-    if (measure(last).length >= kShortLine || ends_sentence(last)) break;
+    std::size_t length = measure(last).length;
+    bool furniture = length < kShortLine && !ends_sentence(last);
+    if (!furniture && !(length < kPromptLine && call_to_action(last))) break;
     text.resize(start);
   }
 }
@@ -1088,7 +1163,7 @@ std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
 
 // Headings that open what follows an article: related stories, comments, tag lists.
 bool closing_heading(std::string_view text) {
-  static constexpr std::array<std::string_view, 44> kOpenings = {
+  static constexpr std::array<std::string_view, 51> kOpenings = {
       "related", "more from", "more on this", "more stories", "you might also like",
       "you may also like", "recommended", "read more", "read next", "comments", "leave a reply",
       "leave a comment", "share this", "about the author", "popular", "most read",
@@ -1097,7 +1172,9 @@ bool closing_heading(std::string_view text) {
       "meistgelesen", "noticias relacionadas", "te puede interesar", "artículos relacionados",
       "comentarios", "más noticias", "articles similaires", "à lire aussi", "commentaires",
       "sur le même sujet", "podobne artykuły", "czytaj także", "czytaj też", "komentarze",
-      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati"};
+      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati",
+      "articles les plus lus", "weitere beiträge", "weiterführende links", "veja também",
+      "leia também", "notícias relacionadas", "mais lidas"};
   if (text.size() > 80) return false;
   std::string low = lower(text);
   for (auto o : kOpenings) {
@@ -1158,7 +1235,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (node.tag == Tag::kFigcaption) return true;
   // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
   // elements only when small (a credit or date inside a paragraph), never links.
-  if (node.tag != Tag::kA && boilerplate_class(class_[i]) &&
+  if (node.tag != Tag::kA && boilerplate_class(without_modifiers(class_[i])) &&
       (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
     return true;
   }
@@ -1380,7 +1457,7 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   Metadata ld;
   std::string og_title, twitter_title, dc_title, doc_title, h1;
   std::string og_site, og_image, twitter_image, og_url, og_locale, content_language;
-  std::string meta_published, meta_modified, meta_author, time_published;
+  std::string meta_published, meta_modified, meta_author, time_published, meta_description;
   std::string canonical;
   const Index n = doc.size();
   md.language = trim(doc.attr(0, "lang"));
@@ -1407,6 +1484,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
         else if (key == "og:image" || key == "og:image:url" || key == "og:image:secure_url") set(og_image);
         else if (key == "twitter:image" || key == "twitter:image:src") set(twitter_image);
         else if (key == "og:url") set(og_url);
+        else if (key == "description" || key == "og:description" ||
+                 key == "twitter:description") set(meta_description);
         else if (key == "og:locale") set(og_locale);
         else if (key == "article:published_time" || key == "og:published_time" ||
                  key == "datepublished" || key == "parsely-pub-date" ||
@@ -1489,6 +1568,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   md.canonical_url = first({&canonical, &og_url});
   if (!md.canonical_url.empty()) md.canonical_url = resolve_url(url, md.canonical_url);
   if (md.canonical_url.empty()) md.canonical_url = std::string(url);
+  md.body = std::move(ld.body);
+  md.description = first({&ld.description, &meta_description});
   return md;
 }
 
@@ -1504,6 +1585,36 @@ std::int64_t count_words(std::string_view text) {
     }
   }
   return words;
+}
+
+// Text carried in metadata (JSON-LD articleBody, descriptions) as paragraphs: some sites put
+// HTML there, most put plain text with newlines between paragraphs.
+std::string metadata_text(std::string_view raw) {
+  std::string out;
+  bool markup = false;
+  for (std::size_t k = 0; k + 1 < raw.size(); ++k) {
+    if (raw[k] == '<' && (std::isalpha(static_cast<unsigned char>(raw[k + 1])) || raw[k + 1] == '/')) {
+      markup = true;
+      break;
+    }
+  }
+  if (markup) {
+    Document fragment(raw, /*fragment=*/true, /*drop_script_text=*/true);
+    write_text(fragment, 0, true, {}, out);
+    return trim(out);
+  }
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    std::size_t end = raw.find('\n', start);
+    if (end == std::string_view::npos) end = raw.size();
+    std::string line = clean_text(raw.substr(start, end - start));
+    if (!line.empty()) {
+      if (!out.empty()) out += "\n\n";
+      out += line;
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -1532,6 +1643,30 @@ Article extract_article(std::string_view html, std::string_view url) {
     if (best.length >= kMinArticleChars) break;
   }
 
+  // Pages rendered by script have no article in their markup; their JSON-LD often carries
+  // it. A description is better than nothing when there is no text at all.
+  if (best.length < kMinArticleChars && !md.body.empty()) {
+    std::string body = metadata_text(md.body);
+    std::size_t body_length = measure(body).length;
+    if (body_length > best.length) {
+      // The standfirst often stays outside articleBody; keep it when the page shows it.
+      std::string_view shown = best.text;
+      std::string_view first = shown.substr(0, shown.find("\n\n"));
+      if (measure(first).length >= 80 && ends_sentence(first) &&
+          body.find(first.substr(0, 60)) == std::string::npos) {
+        body = std::string(first) + "\n\n" + body;
+        body_length = measure(body).length;
+      }
+      best.text = std::move(body);
+      best.length = body_length;
+      best.roots.clear();
+    }
+  }
+  if (best.length == 0 && !md.description.empty()) {
+    best.text = metadata_text(md.description);
+    best.length = measure(best.text).length;
+  }
+
   Article article;
   article.title = md.title;
   article.byline = md.byline.empty() ? clean_text(extractor.byline()) : md.byline;
@@ -1541,7 +1676,7 @@ Article extract_article(std::string_view html, std::string_view url) {
   article.site_name = md.site_name;
   article.canonical_url = md.canonical_url;
   article.image = md.image;
-  article.text = std::move(best.text);
+  article.text = nfc(best.text);
   for (Index r : best.roots) write_sanitized(doc, r, false, url, best.dead, article.html);
   article.word_count = count_words(article.text);
   return article;
