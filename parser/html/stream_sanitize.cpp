@@ -296,14 +296,14 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 
 // Text with its references kept as written; markup characters escaped, newlines normalised.
 void write_text_as_written(std::string_view text, std::string& out) {
+  // A plain byte loop: find_first_of with a character set calls memchr once per byte.
+  auto is_special = [](char c) { return c == '&' || c == '<' || c == '>' || c == '\r'; };
   std::size_t i = 0;
   while (i < text.size()) {
-    std::size_t special = text.find_first_of("&<>\r", i);
-    if (special == std::string_view::npos) {
-      out.append(text.substr(i));
-      return;
-    }
+    std::size_t special = i;
+    while (special < text.size() && !is_special(text[special])) ++special;
     out.append(text.substr(i, special - i));
+    if (special == text.size()) return;
     i = special;
     switch (text[i]) {
       case '&': i = write_reference(text, i, out); break;
