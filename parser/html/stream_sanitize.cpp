@@ -294,10 +294,13 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
   return i + 1;
 }
 
-// Text with its references kept as written; markup characters escaped, newlines normalised.
-void write_text_as_written(std::string_view text, std::string& out) {
+// Text with its references kept as written; markup characters (and '"' in an attribute
+// value) escaped, newlines normalised.
+void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
   // A plain byte loop: find_first_of with a character set calls memchr once per byte.
-  auto is_special = [](char c) { return c == '&' || c == '<' || c == '>' || c == '\r'; };
+  auto is_special = [attribute](char c) {
+    return c == '&' || c == '<' || c == '>' || c == '\r' || (attribute && c == '"');
+  };
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t special = i;
@@ -309,6 +312,7 @@ void write_text_as_written(std::string_view text, std::string& out) {
       case '&': i = write_reference(text, i, out); break;
       case '<': out += "&lt;"; ++i; break;
       case '>': out += "&gt;"; ++i; break;
+      case '"': out += "&quot;"; ++i; break;
       default:  // '\r', alone or before '\n'
         out += '\n';
         i += (i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
@@ -435,7 +439,12 @@ class StreamSanitizer {
       out_ += ' ';
       out_.append(attr);
       out_ += "=\"";
-      append_escaped(value_, out_);
+      // Values cleaning left alone keep their references as written (feedparser).
+      if (value_ == decoded_ && attr != "style") {
+        write_text_as_written(a.value, out_, /*attribute=*/true);
+      } else {
+        append_escaped(value_, out_);
+      }
       out_ += '"';
     }
     out_ += is_void(name) ? " />" : ">";

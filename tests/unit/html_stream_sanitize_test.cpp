@@ -29,6 +29,8 @@ TEST(HtmlStreamSanitize, ReferencesAreWrittenBackAsWritten) {
       {"fish & chips", "fish &amp; chips"},
       {"&nosuchname; &#; &", "&amp;nosuchname; &amp;#; &amp;"},
       {"1 < 2 > 0", "1 &lt; 2 &gt; 0"},
+      {"<a title=\"&#38; & <\" href=\"http://x/?a=1&amp;b=2\">t</a>",
+       "<a title=\"&#38; &amp; &lt;\" href=\"http://x/?a=1&amp;b=2\">t</a>"},
       {"a\r\nb\rc", "a\nb\nc"},
   };
   expect_all(std::begin(cases), std::end(cases));
