@@ -244,6 +244,7 @@ void append_escaped(std::string_view text, std::string& out) {
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
+      case '\r': out += "&#13;"; break;  // a raw CR would read back as a newline
       default: out += c;
     }
   }
@@ -433,15 +434,19 @@ class StreamSanitizer {
       // HTML keeps the first of repeated attributes.
       if (std::find(written_.begin(), written_.end(), attr) != written_.end()) continue;
       written_.push_back(attr);
+      // Checks run on the value as it will be written (references normalised), so what is
+      // checked is what a reader of the output decodes.
+      as_written_.clear();
+      write_text_as_written(a.value, as_written_, /*attribute=*/true);
       decoded_.clear();
-      decode_references(a.value, decoded_, nullptr, nullptr);
+      decode_references(as_written_, decoded_, nullptr, nullptr);
       if (!clean_attribute(name, attr, decoded_, base_url_, value_)) continue;
       out_ += ' ';
       out_.append(attr);
       out_ += "=\"";
       // Values cleaning left alone keep their references as written (feedparser).
       if (value_ == decoded_ && attr != "style") {
-        write_text_as_written(a.value, out_, /*attribute=*/true);
+        out_ += as_written_;
       } else {
         append_escaped(value_, out_);
       }
@@ -476,6 +481,7 @@ class StreamSanitizer {
   std::string dropped_name_;       // element whose content is being dropped
   int dropped_depth_ = 0;
   std::vector<std::string_view> written_;  // attributes of the current tag already written
+  std::string as_written_;
   std::string decoded_;
   std::string value_;
 };

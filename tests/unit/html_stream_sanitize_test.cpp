@@ -62,6 +62,9 @@ TEST(HtmlStreamSanitize, HostileMarkupIsDropped) {
       {"<a href=\" java\tscript&colon;alert(1)\">j</a>", "<a href=\"\">j</a>"},
       {"<a href=\"&#106;avascript:x\">j</a>", "<a href=\"\">j</a>"},
       {"<img src=\"data:image/png;base64,AA\">", "<img src=\"\" />"},
+      // A reference without ';' is checked as the terminated reference it is written as.
+      {"<img src=\"java&#x09script:x\"><i src=\"j&#x6vascript:x\">",
+       "<img src=\"\" /><i src=\"\"></i>"},
       {"<!-- <script>x</script> -->visible<!-- unterminated", "visible"},
       {"sa<!-- -- not closed >fe<script>alert(1);</script>", "safe"},
       {"&lt;!DOCTYPE ~ <!DOCTYPE x", "&lt;!DOCTYPE ~ &lt;!DOCTYPE x"},
@@ -77,6 +80,18 @@ TEST(HtmlStreamSanitize, HostileMarkupIsDropped) {
       {"< b>not a tag</ b>", "&lt; b&gt;not a tag"},
   };
   expect_all(std::begin(cases), std::end(cases));
+}
+
+TEST(HtmlStreamSanitize, OutputIsAFixedPoint) {
+  const char* inputs[] = {
+      "<a href=\"/x?a=1&b\rc\" title=\"t&#13;\r\n&#x26\">l</a>",
+      "<p>a<b>b<i>c</b>d&#150;&copy<script>x</script><![CDATA[<q>]]>",
+      "<img src=\"java&#x09script:x\" alt=\"a&quot;b\" style=\"color: red\">",
+  };
+  for (const char* in : inputs) {
+    std::string once = stream_sanitize(in, "http://example.com/");
+    EXPECT_EQ(stream_sanitize(once, "http://example.com/"), once) << in;
+  }
 }
 
 TEST(HtmlStreamSanitize, RelativeUrlsResolve) {
