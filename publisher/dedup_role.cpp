@@ -30,18 +30,7 @@ std::int64_t system_now_ms() {
       .count();
 }
 
-std::string instance_of(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
 // One record to write in the batch's transaction.
 struct Output {
@@ -63,12 +52,12 @@ class DedupRole::Impl {
         listener_(listener),
         options_(std::move(options)),
         topics_(TopicNames::from_prefix(kafka.topic_prefix)),
-        instance_id_(instance_of(kafka)),
+        instance_id_(instance_id_of(kafka)),
         producer_(kafka, kafka.group_id + ".dedup." + instance_id_, Role::kDedup, listener),
         consumer_context_{&listener, Role::kDedup, this} {
     if (!options_.now_ms) options_.now_ms = system_now_ms;
-    const int raw = must(partition_count(config_, topics_.raw), "raw topic");
-    const int state = must(partition_count(config_, topics_.dedup_state), "dedup-state topic");
+    const int raw = value_or_throw(partition_count(config_, topics_.raw), "raw topic");
+    const int state = value_or_throw(partition_count(config_, topics_.dedup_state), "dedup-state topic");
     if (raw != state) {
       throw std::runtime_error("raw has " + std::to_string(raw) + " partitions, dedup-state " +
                                std::to_string(state) + ": they must be equal");
@@ -81,24 +70,9 @@ class DedupRole::Impl {
   }
 
   void create_consumer() {
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"partition.assignment.strategy", "range"},
-                                {"auto.offset.reset", "earliest"}},
-                               {{"group.id", config_.group_id + ".dedup"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "dedup consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "dedup consumer");
-    PartitionList sub(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(sub.get(), topics_.raw.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    consumer_ = make_group_consumer(config_, "dedup", instance_id_, topics_.raw,
+                                    &Impl::rebalance_cb, &consumer_context_,
+                                    {{"auto.offset.reset", "earliest"}});
   }
 
   ~Impl() { stop(); }

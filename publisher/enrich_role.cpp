@@ -2,13 +2,16 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
-#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/log.h"
@@ -23,31 +26,49 @@ using namespace detail;
 namespace {
 
 constexpr std::string_view kLog = "publisher";
+constexpr auto kCommitRetryDelay = std::chrono::seconds(1);
+constexpr int kMaxMessagesPerPoll = 500;
 
-std::string instance_of(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
+using Clock = std::chrono::steady_clock;
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
-// One entry of the batch and where its page stands.
+
+// A page result handed over by the source, on any thread.
+struct Completion {
+  std::uint64_t job_id = 0;
+  int attempt = 0;
+  Result<Article> result;
+};
+
+// Shared with every `done` callback, so a source that completes after the role is gone
+// writes into this and not into freed memory.
+struct Inbox {
+  std::mutex mutex;
+  std::vector<Completion> completions;  // guarded by mutex
+};
+
+enum class JobState { kQueued, kInFlight, kBackoff, kDone };
+
+// One consumed entry and where its page stands. Lives in its partition's deque, in offset
+// order, until the transaction holding its offset commits.
 struct Job {
-  Item entry;
+  std::uint64_t id = 0;
   int partition = 0;
   std::int64_t offset = 0;
+  Item entry;
+  JobState state = JobState::kQueued;
   int attempts = 0;
-  bool done = false;
-  bool in_flight = false;
-  std::chrono::steady_clock::time_point retry_at{};
-  std::optional<Article> article;
-  Error last_error;
+  Clock::time_point due{};  // kInFlight: attempt deadline; kBackoff: retry time
+  // The record to write when done (none for entries that need no page).
+  Topic topic = Topic::kArticles;
+  std::optional<std::string> value;
+  std::vector<Header> headers;
+};
+
+struct PartitionWork {
+  std::deque<Job> jobs;             // uncommitted entries, by offset
+  std::int64_t next_offset = -1;    // first offset not yet consumed; -1 = any
+  bool paused = false;
 };
 
 }  // namespace
@@ -60,32 +81,20 @@ class EnrichRole::Impl {
         source_(source),
         options_(options),
         topics_(TopicNames::from_prefix(kafka.topic_prefix)),
-        instance_id_(instance_of(kafka)),
+        instance_id_(instance_id_of(kafka)),
         producer_(kafka, kafka.group_id + ".enrich." + instance_id_, Role::kEnrich, listener),
-        consumer_context_{&listener, Role::kEnrich, this} {
-    must(partition_count(config_, topics_.entries), "entries topic");
+        consumer_context_{&listener, Role::kEnrich, this},
+        inbox_(std::make_shared<Inbox>()) {
+    options_.max_in_flight = std::max(1, options_.max_in_flight);
+    options_.max_pending_per_partition = std::max(1, options_.max_pending_per_partition);
+    options_.max_attempts = std::max(1, options_.max_attempts);
+    value_or_throw(partition_count(config_, topics_.entries), "entries topic");
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("enrich producer: " + st.error().message);
     }
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"max.poll.interval.ms", "600000"},
-                                {"partition.assignment.strategy", "range"},
-                                {"auto.offset.reset", "earliest"}},
-                               {{"group.id", config_.group_id + ".enrich"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "enrich consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "enrich consumer");
-    PartitionList sub(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(sub.get(), topics_.entries.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    consumer_ = make_group_consumer(config_, "enrich", instance_id_, topics_.entries,
+                                    &Impl::rebalance_cb, &consumer_context_,
+                                    {{"auto.offset.reset", "earliest"}});
   }
 
   ~Impl() { stop(); }
@@ -98,12 +107,10 @@ class EnrichRole::Impl {
 
   void stop() {
     running_ = false;
-    {
-      std::lock_guard lock(mutex_);
-      changed_.notify_all();
-    }
     if (thread_.joinable()) thread_.join();
     if (consumer_) {
+      // The revocation that close() triggers must not commit again: run() already did.
+      closing_ = true;
       rd_kafka_consumer_close(consumer_.get());
       consumer_.reset();
     }
@@ -115,225 +122,330 @@ class EnrichRole::Impl {
   void run() {
     while (running_) {
       producer_.poll(0);
-      collect_batch();
-      if (!jobs_.empty()) process_batch();
+      // Short waits while pages load, so results are picked up promptly.
+      poll_consumer(in_flight_ > 0 || waiting_ > 0 ? 20 : 100);
+      drain_inbox();
+      const auto now = Clock::now();
+      expire_attempts(now);
+      start_fetches(now);
+      update_pauses();
+      if (commit_due(now)) commit();
+      report_backlog();
+      if (rejoin_pending_) rejoin();
     }
+    // Finish: the completed work commits; what is still loading is the next owner's.
+    if (ready_count() > 0) commit();
   }
 
-  void collect_batch() {
-    const auto deadline = std::chrono::steady_clock::now() + options_.batch_wait;
-    while (running_ && static_cast<int>(jobs_.size()) < options_.max_batch) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count())));
-      if (!msg) continue;
+  void poll_consumer(int timeout_ms) {
+    for (int n = 0; n < kMaxMessagesPerPoll && running_; ++n) {
+      Message msg(rd_kafka_consumer_poll(consumer_.get(), n == 0 ? timeout_ms : 0));
+      if (!msg) return;
       if (msg->err) {
         if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           log::warn(kLog, "enrich consumer", {{"error", rd_kafka_err2name(msg->err)}});
         }
         continue;
       }
-      if (!owned_.count(msg->partition)) continue;
-      auto job = std::make_unique<Job>();
-      job->partition = msg->partition;
-      job->offset = msg->offset;
-      std::string_view value(static_cast<const char*>(msg->payload), msg->payload ? msg->len : 0);
-      auto entry = decode_entry(value);
-      if (entry) {
-        job->entry = std::move(entry).value();
-        // Only the first revision's page is fetched: later revisions change the feed's text,
-        // not the page that was already extracted.
-        job->done = job->entry.revision != 1 || !source_.wants(job->entry);
-      } else {
-        job->done = true;  // not ours to repair: dedup only writes valid entries
-      }
-      jobs_.push_back(std::move(job));
+      accept(*msg);
     }
   }
 
-  // Fetches every wanted page of the batch (with retries), then commits the batch.
-  void process_batch() {
-    const auto batch_deadline = std::chrono::steady_clock::now() + options_.batch_deadline;
-    while (running_) {
-      bool all_done = true;
-      std::chrono::steady_clock::time_point next_retry = batch_deadline;
-      {
-        std::unique_lock lock(mutex_);
-        const auto now = std::chrono::steady_clock::now();
-        for (auto& job : jobs_) {
-          if (job->done) continue;
-          all_done = false;
-          if (job->in_flight) continue;
-          if (job->retry_at > now) {
-            next_retry = std::min(next_retry, job->retry_at);
-            continue;
-          }
-          job->in_flight = true;
-          ++job->attempts;
-          Job* raw = job.get();
-          lock.unlock();
-          source_.fetch(raw->entry, [this, raw](Result<Article> result) { complete(raw, std::move(result)); });
-          lock.lock();
-        }
-        if (all_done) break;
-        if (std::chrono::steady_clock::now() >= batch_deadline) {
-          abandon_unfinished_locked();
-          break;
-        }
-        changed_.wait_until(lock, std::min(next_retry, batch_deadline));
-      }
-      // The consumer is not polled while pages load (max.poll.interval.ms is above the
-      // batch deadline), so no rebalance can happen in the middle of a batch.
-      producer_.poll(0);
-    }
-    if (!running_) {
-      // Shutting down mid-batch: nothing committed, the next owner replays the batch.
-      wait_in_flight();
-      jobs_.clear();
+  void accept(const rd_kafka_message_t& msg) {
+    auto it = parts_.find(msg.partition);
+    if (it == parts_.end()) return;
+    PartitionWork& work = it->second;
+    // Resuming a paused partition may deliver what was already taken.
+    if (work.next_offset >= 0 && msg.offset < work.next_offset) return;
+    work.next_offset = msg.offset + 1;
+    Job& job = work.jobs.emplace_back();
+    job.id = next_job_id_++;
+    job.partition = msg.partition;
+    job.offset = msg.offset;
+    const std::string_view value(static_cast<const char*>(msg.payload),
+                                 msg.payload ? msg.len : 0);
+    auto entry = decode_entry(value);
+    if (!entry) {
+      // dedup writes only valid entries; a stray record is skipped, not retried forever.
+      log::warn(kLog, "not a feedpipe.entry/1 record; skipped",
+                {{"partition", static_cast<std::int64_t>(msg.partition)},
+                 {"offset", static_cast<std::int64_t>(msg.offset)}});
+      job.state = JobState::kDone;
       return;
     }
-    commit_batch();
+    job.entry = std::move(entry).value();
+    if (job.entry.revision != 1 || !source_.wants(job.entry)) {
+      job.state = JobState::kDone;
+      return;
+    }
+    jobs_by_id_[job.id] = &job;
+    ++waiting_;
   }
 
-  void complete(Job* job, Result<Article> result) {
-    std::lock_guard lock(mutex_);
-    job->in_flight = false;
-    if (result) {
-      job->article = std::move(result).value();
-      job->done = true;
-    } else {
-      job->last_error = result.error();
-      if (job->attempts >= options_.max_attempts || !job->last_error.retriable) {
-        job->done = true;
-      } else {
-        auto backoff = options_.retry_backoff * (1 << std::min(job->attempts - 1, 6));
-        job->retry_at = std::chrono::steady_clock::now() + backoff;
+  // Round robin over the partitions, oldest entry first in each, so pages that hang in
+  // one partition do not starve the others of fetch slots.
+  void start_fetches(Clock::time_point now) {
+    if (waiting_ == 0) return;
+    std::vector<std::pair<std::deque<Job>::iterator, std::deque<Job>::iterator>> cursors;
+    for (auto& [p, work] : parts_) cursors.emplace_back(work.jobs.begin(), work.jobs.end());
+    bool progress = true;
+    while (progress && in_flight_ < options_.max_in_flight) {
+      progress = false;
+      for (auto& [it, end] : cursors) {
+        if (in_flight_ >= options_.max_in_flight) return;
+        while (it != end && !(it->state == JobState::kQueued ||
+                              (it->state == JobState::kBackoff && it->due <= now))) {
+          ++it;
+        }
+        if (it == end) continue;
+        start_fetch(*it, now);
+        ++it;
+        progress = true;
       }
     }
-    changed_.notify_all();
   }
 
-  void abandon_unfinished_locked() {
-    for (auto& job : jobs_) {
-      if (job->done) continue;
-      job->done = true;
-      job->last_error = Error{ErrorCode::kTimeout, "page not fetched within the batch deadline", true};
-    }
-  }
-
-  void wait_in_flight() {
-    std::unique_lock lock(mutex_);
-    changed_.wait_for(lock, std::chrono::seconds(30), [&] {
-      for (const auto& job : jobs_)
-        if (job->in_flight) return false;
-      return true;
+  void start_fetch(Job& job, Clock::time_point now) {
+    job.state = JobState::kInFlight;
+    job.due = now + options_.attempt_timeout;
+    const int attempt = ++job.attempts;
+    ++in_flight_;
+    --waiting_;
+    std::weak_ptr<Inbox> inbox = inbox_;
+    source_.fetch(job.entry, [inbox, id = job.id, attempt](Result<Article> result) {
+      auto box = inbox.lock();
+      if (!box) return;  // the role is gone
+      std::lock_guard lock(box->mutex);
+      box->completions.push_back({id, attempt, std::move(result)});
     });
   }
 
-  void commit_batch() {
-    std::map<int, std::int64_t> next_offsets, first_offsets;
-    int articles = 0, errors = 0;
-    if (auto st = producer_.begin(); !st) {
-      fail_batch(st.error());
-      return;
+  void drain_inbox() {
+    std::vector<Completion> completions;
+    {
+      std::lock_guard lock(inbox_->mutex);
+      completions.swap(inbox_->completions);
     }
-    for (const auto& job : jobs_) {
-      first_offsets.emplace(job->partition, job->offset);
-      next_offsets[job->partition] = job->offset + 1;
-      if (job->entry.id.empty() || (!job->article && job->attempts == 0)) continue;
-      Status st = Ok{};
-      if (job->article) {
-        std::string value = encode_article(job->entry, *job->article);
-        st = producer_.produce(topics_.articles, -1, job->entry.id, &value,
-                               article_headers(job->entry));
-        ++articles;
+    for (auto& c : completions) {
+      auto it = jobs_by_id_.find(c.job_id);
+      if (it == jobs_by_id_.end()) continue;  // revoked meanwhile
+      Job& job = *it->second;
+      if (job.state != JobState::kInFlight || job.attempts != c.attempt) continue;  // timed out
+      --in_flight_;
+      if (c.result) {
+        finish(job, std::move(c.result).value());
       } else {
-        std::string value = encode_dead_letter(job->entry, "enrich", job->last_error.code,
-                                               job->last_error.message, job->attempts);
-        st = producer_.produce(topics_.errors, -1, job->entry.id, &value,
-                               {{"content-type", "application/json"}});
-        ++errors;
-        log::warn(kLog, "article page given up, dead letter written",
-                  {{"url", job->entry.link}, {"error_type", to_string(job->last_error.code)},
-                   {"attempts", job->attempts}});
-      }
-      if (!st) {
-        producer_.abort(st.error());
-        fail_batch(st.error(), &first_offsets);
-        return;
+        failed(job, c.result.error());
       }
     }
-    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(next_offsets.size())));
-    for (const auto& [p, off] : next_offsets) {
-      rd_kafka_topic_partition_list_add(offsets.get(), topics_.entries.c_str(), p)->offset = off;
+  }
+
+  void expire_attempts(Clock::time_point now) {
+    for (auto& [id, job] : jobs_by_id_) {
+      if (job->state != JobState::kInFlight || job->due > now) continue;
+      --in_flight_;
+      failed(*job, Error{ErrorCode::kTimeout, "page not fetched within the attempt timeout", true});
     }
-    GroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
-    if (auto st = producer_.send_offsets(offsets.get(), group.get()); !st) {
+  }
+
+  void finish(Job& job, Article article) {
+    job.state = JobState::kDone;
+    job.topic = Topic::kArticles;
+    job.value = encode_article(job.entry, article);
+    job.headers = article_headers(job.entry);
+  }
+
+  void failed(Job& job, const Error& error) {
+    if (error.retriable && job.attempts < options_.max_attempts) {
+      job.state = JobState::kBackoff;
+      job.due = Clock::now() + options_.retry_backoff * (1 << std::min(job.attempts - 1, 6));
+      ++waiting_;
+      listener_.on(ArticleRetried{error.code});
+      return;
+    }
+    job.state = JobState::kDone;
+    job.topic = Topic::kErrors;
+    job.value = encode_dead_letter(job.entry, "enrich", error.code, error.message, job.attempts);
+    job.headers = {{"content-type", "application/json"}};
+    log::warn(kLog, "article page given up, dead letter written",
+              {{"url", job.entry.link}, {"error_type", to_string(error.code)},
+               {"attempts", job.attempts}});
+  }
+
+  // Entries at the front of their partition that are done: what the next commit covers.
+  int ready_count() const {
+    int n = 0;
+    for (const auto& [p, work] : parts_) {
+      for (const auto& job : work.jobs) {
+        if (job.state != JobState::kDone) break;
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  bool commit_due(Clock::time_point now) {
+    if (now < commit_retry_at_) return false;
+    const int ready = ready_count();
+    if (ready == 0) {
+      ready_since_.reset();
+      return false;
+    }
+    if (!ready_since_) ready_since_ = now;
+    return ready >= options_.max_batch || now - *ready_since_ >= options_.commit_interval;
+  }
+
+  // One transaction: the records of every partition's completed prefix and the offsets past
+  // it. The jobs leave their deques only once it committed; a failed attempt is retried.
+  void commit() {
+    std::map<int, std::size_t> prefix;  // partition -> jobs covered
+    PartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(parts_.size())));
+    int articles = 0, errors = 0;
+    auto st = producer_.begin();
+    for (auto& [p, work] : parts_) {
+      if (!st) break;
+      std::size_t n = 0;
+      for (const auto& job : work.jobs) {
+        if (job.state != JobState::kDone) break;
+        if (job.value) {
+          const std::string& topic = job.topic == Topic::kArticles ? topics_.articles : topics_.errors;
+          st = producer_.produce(topic, -1, job.entry.id, &*job.value, job.headers);
+          if (!st) break;
+          (job.topic == Topic::kArticles ? articles : errors)++;
+        }
+        ++n;
+      }
+      if (n == 0) continue;
+      prefix[p] = n;
+      rd_kafka_topic_partition_list_add(offsets.get(), topics_.entries.c_str(), p)->offset =
+          work.jobs[n - 1].offset + 1;
+    }
+    if (st && offsets->cnt > 0) {
+      GroupMetadata group(rd_kafka_consumer_group_metadata(consumer_.get()));
+      st = producer_.send_offsets(offsets.get(), group.get());
+    }
+    if (st) {
+      st = producer_.commit();  // aborts by itself on failure
+    } else {
       producer_.abort(st.error());
-      fail_batch(st.error(), &first_offsets);
+    }
+    if (!st) {
+      log::warn(kLog, "enrich transaction failed; the completed work is kept and retried",
+                {{"error", st.error().message}});
+      commit_retry_at_ = Clock::now() + kCommitRetryDelay;
       return;
     }
-    if (auto st = producer_.commit(); !st) {
-      fail_batch(st.error(), &first_offsets);
-      return;
+    for (const auto& [p, n] : prefix) {
+      auto& jobs = parts_[p].jobs;
+      for (std::size_t i = 0; i < n; ++i) {
+        jobs_by_id_.erase(jobs.front().id);
+        jobs.pop_front();
+      }
     }
-    jobs_.clear();
+    ready_since_.reset();
     if (articles) listener_.on(RecordsPublished{Role::kEnrich, Topic::kArticles, articles});
     if (errors) listener_.on(RecordsPublished{Role::kEnrich, Topic::kErrors, errors});
   }
 
-  // The transaction failed: consume the batch again from its first offsets.
-  void fail_batch(const Error& why, const std::map<int, std::int64_t>* first_offsets = nullptr) {
-    log::warn(kLog, "enrich transaction failed; replaying the batch", {{"error", why.message}});
-    std::map<int, std::int64_t> firsts;
-    if (!first_offsets) {
-      for (const auto& job : jobs_) firsts.emplace(job->partition, job->offset);
-      first_offsets = &firsts;
+  void rejoin() {
+    rejoin_pending_ = false;
+    log::warn(kLog, "rejoining the enrich group");
+    rd_kafka_unsubscribe(consumer_.get());
+    PartitionList sub(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(sub.get(), topics_.entries.c_str(), RD_KAFKA_PARTITION_UA);
+    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
+      log::error(kLog, "resubscribe failed", {{"error", rd_kafka_err2name(err)}});
+      rejoin_pending_ = true;
     }
-    jobs_.clear();
-    PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(first_offsets->size())));
-    for (const auto& [p, off] : *first_offsets) {
-      if (!owned_.count(p)) continue;
-      rd_kafka_topic_partition_list_add(list.get(), topics_.entries.c_str(), p)->offset = off;
+  }
+
+  void update_pauses() {
+    std::vector<int> pause, resume;
+    for (auto& [p, work] : parts_) {
+      const int pending = static_cast<int>(work.jobs.size());
+      if (!work.paused && pending >= options_.max_pending_per_partition) {
+        pause.push_back(p);
+        work.paused = true;
+      } else if (work.paused && pending <= options_.max_pending_per_partition / 2) {
+        resume.push_back(p);
+        work.paused = false;
+      }
     }
-    if (list->cnt == 0) return;
-    KafkaError err(rd_kafka_seek_partitions(consumer_.get(), list.get(), 10000));
-    if (err) {
-      log::error(kLog, "rewind after failed enrich transaction failed",
-                 {{"error", rd_kafka_error_string(err.get())}});
+    auto apply = [&](const std::vector<int>& parts, bool do_pause) {
+      if (parts.empty()) return;
+      PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
+      for (int p : parts) rd_kafka_topic_partition_list_add(list.get(), topics_.entries.c_str(), p);
+      const auto err = do_pause ? rd_kafka_pause_partitions(consumer_.get(), list.get())
+                                : rd_kafka_resume_partitions(consumer_.get(), list.get());
+      if (err) {
+        log::warn(kLog, do_pause ? "pause entries partitions" : "resume entries partitions",
+                  {{"error", rd_kafka_err2name(err)}});
+      }
+    };
+    apply(pause, true);
+    apply(resume, false);
+  }
+
+  void report_backlog() {
+    int paused = 0;
+    for (const auto& [p, work] : parts_) paused += work.paused;
+    EnrichBacklog now{in_flight_, waiting_, paused};
+    if (now.in_flight == reported_.in_flight && now.waiting == reported_.waiting &&
+        now.paused_partitions == reported_.paused_partitions) {
+      return;
     }
+    reported_ = now;
+    listener_.on(now);
+  }
+
+  // Drops a partition's uncommitted entries; their late page results are ignored.
+  void forget(int partition) {
+    auto it = parts_.find(partition);
+    if (it == parts_.end()) return;
+    for (const auto& job : it->second.jobs) {
+      if (job.state == JobState::kInFlight) --in_flight_;
+      if (job.state == JobState::kQueued || job.state == JobState::kBackoff) --waiting_;
+      jobs_by_id_.erase(job.id);
+    }
+    parts_.erase(it);
   }
 
   static void rebalance_cb(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<Impl*>(static_cast<ClientContext*>(opaque)->owner);
-    std::vector<int> parts;
-    for (int i = 0; i < partitions->cnt; ++i) parts.push_back(partitions->elems[i].partition);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       // require_stable: waits for a previous owner's pending transaction on these partitions.
-      if (auto e = rd_kafka_committed(rk, partitions, 60000)) {
-        log::error(kLog, "committed offsets of entries", {{"error", rd_kafka_err2name(e)}});
+      // Without the committed offsets the start is unknown, and starting from the beginning
+      // would publish twice: take nothing and join again.
+      auto e = rd_kafka_committed(rk, partitions, 60000);
+      for (int i = 0; !e && i < partitions->cnt; ++i) e = partitions->elems[i].err;
+      if (e) {
+        log::error(kLog, "committed offsets of entries; not taking the partitions",
+                   {{"error", rd_kafka_err2name(e)}});
+        rd_kafka_assign(rk, nullptr);
+        self->rejoin_pending_ = true;
+        return;
       }
       for (int i = 0; i < partitions->cnt; ++i) {
-        if (partitions->elems[i].offset < 0) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        auto& tp = partitions->elems[i];
+        if (tp.offset < 0) tp.offset = RD_KAFKA_OFFSET_BEGINNING;
+        self->forget(tp.partition);
+        self->parts_[tp.partition].next_offset = tp.offset >= 0 ? tp.offset : -1;
       }
       rd_kafka_assign(rk, partitions);
-      self->owned_.insert(parts.begin(), parts.end());
       self->restored_ = true;
-      self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->owned_.size())});
+      self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->parts_.size())});
       log::info(kLog, "enrich partitions assigned",
-                {{"partitions", static_cast<std::int64_t>(parts.size())}});
+                {{"partitions", static_cast<std::int64_t>(partitions->cnt)}});
     } else {
-      // Rebalances are served while a batch is being collected, before any of its pages is
-      // requested: entries of revoked partitions simply belong to the next owner.
-      std::set<int> revoked(parts.begin(), parts.end());
-      {
-        std::lock_guard lock(self->mutex_);
-        std::erase_if(self->jobs_, [&](const auto& job) { return revoked.count(job->partition) > 0; });
+      // Eager protocol: the generation is still ours, so the finished work commits before
+      // the partitions go; what is still loading belongs to the next owner.
+      if (!self->closing_ && self->ready_count() > 0) {
+        self->commit_retry_at_ = {};
+        self->commit();
       }
-      for (int p : parts) self->owned_.erase(p);
-      self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->owned_.size())});
+      for (int i = 0; i < partitions->cnt; ++i) self->forget(partitions->elems[i].partition);
+      self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->parts_.size())});
       rd_kafka_assign(rk, nullptr);
     }
   }
@@ -347,13 +459,22 @@ class EnrichRole::Impl {
   TxnProducer producer_;
   ClientContext consumer_context_;
   KafkaHandle consumer_;
+  std::shared_ptr<Inbox> inbox_;
   std::thread thread_;
   std::atomic<bool> running_{false};
   std::atomic<bool> restored_{false};
-  std::set<int> owned_;  // enrich thread only (rebalance_cb runs on it)
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<std::unique_ptr<Job>> jobs_;  // the batch; job progress guarded by mutex_
+  std::atomic<bool> closing_{false};
+  // Enrich-thread state (rebalance_cb runs on the thread that polls the consumer: the enrich
+  // thread, or stop()'s caller once the enrich thread has joined).
+  std::map<int, PartitionWork> parts_;                // owned partitions
+  std::unordered_map<std::uint64_t, Job*> jobs_by_id_;  // jobs that fetch a page
+  std::uint64_t next_job_id_ = 1;
+  int in_flight_ = 0;
+  int waiting_ = 0;
+  std::optional<Clock::time_point> ready_since_;
+  Clock::time_point commit_retry_at_{};
+  EnrichBacklog reported_;
+  bool rejoin_pending_ = false;
 };
 
 EnrichRole::EnrichRole(const KafkaConfig& kafka, EnrichListener& listener, ArticleSource& source)

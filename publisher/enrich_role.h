@@ -1,19 +1,31 @@
 #pragma once
 
 // The enrich role (DESIGN.md section 1): consumes <prefix>.entries (read_committed, group
-// `<group_id>.enrich`, eager assignment with static membership), fetches each first
-// revision's page through an ArticleSource, and publishes feedpipe.article/1 to
-// <prefix>.articles, or a dead letter to <prefix>.errors once the source has failed
-// `max_attempts` times.
+// `<group_id>.enrich`, eager assignment with static membership), fetches the page of each
+// revision-1 entry the ArticleSource wants, and publishes feedpipe.article/1 to
+// <prefix>.articles keyed by item id, or a feedpipe.error/1 dead letter to <prefix>.errors
+// once the source has failed `max_attempts` times (or once with a non-retriable error).
+// Later revisions are not fetched again: a revision changes the feed's text, not the page
+// that was already extracted. Entries the source does not want produce nothing.
 //
-// Exactly once: a batch of entries is processed to completion (every page fetched or given
-// up on), then the article and error records and the consumed offsets commit in one
-// transaction bound to the group generation, as in DedupRole. A crash before the commit
-// replays the batch; the pages are fetched again, the output is still written once. The role
-// keeps no state topic: everything it needs is in the entry record.
+// Pipelined: pages load concurrently (at most `max_in_flight`); a slow page holds back only
+// its own partition. Each transaction holds the article and error records of the completed
+// prefix of every partition (entries in offset order, all done) and the offsets just past
+// those prefixes (send_offsets_to_transaction with the group metadata, KIP-447, so a
+// replica whose partitions moved cannot commit). A partition with `max_pending_per_partition`
+// uncommitted entries is paused until it drains.
 //
-// Threading: start() runs the role on its own thread; ArticleSource::fetch may complete from
-// any thread.
+// Exactly once: outputs and offsets commit together. After a crash, a failed commit that is
+// never retried, or a move of the partition, the entries past the committed offset are read
+// and fetched again by the owner; their records are written once. A failed commit keeps the
+// finished work and retries the transaction; a fatal producer is rebuilt on the next begin.
+// On revocation the completed prefix is committed first, then the partition's remaining
+// entries are dropped (late page results for them are ignored). The role keeps no state
+// topic: everything it needs is in the entry record.
+//
+// Threading: start() runs the role on its own thread, which is the only caller of the
+// source's wants()/fetch() and of the listener. `done` may be called from any thread, also
+// from inside fetch() and after the role is destroyed (the result is then dropped).
 
 #include <chrono>
 #include <functional>
@@ -32,7 +44,8 @@ class ArticleSource {
   virtual ~ArticleSource() = default;
   // Whether this entry's page is wanted at all (per-feed `fetch_articles`, a link present).
   virtual bool wants(const Item& entry) = 0;
-  // Starts fetching and extracting the entry's page; `done` is called exactly once.
+  // Starts fetching and extracting the entry's page; `done` is called exactly once, from
+  // any thread. An Error with `retriable == false` goes to the dead letters at once.
   virtual void fetch(const Item& entry, std::function<void(Result<Article>)> done) = 0;
 };
 
@@ -41,14 +54,19 @@ class EnrichListener : public EventSink {};
 class EnrichRole {
  public:
   struct Options {
-    int max_batch = 50;
-    std::chrono::milliseconds batch_wait{500};
+    int max_in_flight = 64;               // page fetches started and not yet done
+    int max_pending_per_partition = 256;  // uncommitted entries before the partition pauses
+    int max_batch = 100;                  // completed entries that trigger a commit at once
+    std::chrono::milliseconds commit_interval{500};  // completed work waits at most this
     int max_attempts = 3;
     std::chrono::milliseconds retry_backoff{std::chrono::seconds(2)};  // doubles per attempt
-    std::chrono::milliseconds batch_deadline{std::chrono::minutes(3)};
+    // An attempt whose `done` has not come by then counts as failed (kTimeout); a late
+    // result of that attempt is ignored.
+    std::chrono::milliseconds attempt_timeout{std::chrono::minutes(2)};
   };
 
-  // Throws std::runtime_error on configuration errors or missing topics (start-up only).
+  // Creates the clients (init_transactions) and subscribes; throws std::runtime_error on
+  // start-up errors (bad configuration, missing topics).
   EnrichRole(const KafkaConfig& kafka, EnrichListener& listener, ArticleSource& source);
   EnrichRole(const KafkaConfig& kafka, EnrichListener& listener, ArticleSource& source,
              Options options);
@@ -57,10 +75,10 @@ class EnrichRole {
   ~EnrichRole();  // stop()
 
   void start();
-  // Stops consuming; a batch in progress is finished or abandoned (then replayed by the next
-  // owner), never half-committed.
+  // Commits the completed work, leaves the group, joins the thread. Entries still loading
+  // are not waited for: the next owner reads and fetches them again. Idempotent.
   void stop();
-  bool restored() const;  // has taken its first assignment
+  bool restored() const;  // has taken its first assignment (for /readyz)
 
  private:
   class Impl;

@@ -3,7 +3,7 @@
 // What the publisher reports for metrics, as small event structs delivered through
 // EventSink. The app maps them to Prometheus; no URL or item id is ever in an event.
 // Events are emitted on the thread that owns the client (the ingest caller's thread for
-// IngestSession, the dedup thread for DedupRole).
+// IngestSession, the dedup thread for DedupRole, the enrich thread for EnrichRole).
 
 #include <chrono>
 #include <cstdint>
@@ -64,6 +64,16 @@ struct OwnedPartitions {
   int count = 0;
 };
 
+struct EnrichBacklog {  // enrich: where the uncommitted entries stand (gauges)
+  int in_flight = 0;          // page fetches started, not done
+  int waiting = 0;            // entries not done yet: queued for a fetch slot or backing off
+  int paused_partitions = 0;  // partitions paused for max_pending_per_partition
+};
+
+struct ArticleRetried {  // enrich: a failed page attempt that will be tried again
+  ErrorCode reason;
+};
+
 struct ProducerRebuilt {  // fatal or fenced producer destroyed and created again
   Role role;
   ErrorCode reason;
@@ -105,6 +115,8 @@ class EventSink {
   virtual void on(const ExpiredStateDeleted&) {}
   virtual void on(const RestoreProgress&) {}
   virtual void on(const OwnedPartitions&) {}
+  virtual void on(const EnrichBacklog&) {}
+  virtual void on(const ArticleRetried&) {}
   virtual void on(const ProducerRebuilt&) {}
   virtual void on(const KafkaStatistics&) {}
 };

@@ -21,18 +21,7 @@ namespace {
 
 constexpr std::string_view kLog = "publisher";
 
-std::string default_instance_id(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
 }  // namespace
 
@@ -43,10 +32,10 @@ class IngestSession::Impl {
         listener_(listener),
         options_(options),
         topics_(TopicNames::from_prefix(config.topic_prefix)),
-        instance_id_(default_instance_id(config)),
+        instance_id_(instance_id_of(config)),
         producer_(config, config.group_id + ".ingest." + instance_id_, Role::kIngest, listener),
         consumer_context_{&listener, Role::kIngest, this} {
-    feed_state_partitions_ = must(partition_count(config_, topics_.feed_state), "feed-state topic");
+    feed_state_partitions_ = value_or_throw(partition_count(config_, topics_.feed_state), "feed-state topic");
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("ingest producer: " + st.error().message);
     }
@@ -54,24 +43,8 @@ class IngestSession::Impl {
   }
 
   void create_consumer() {
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"partition.assignment.strategy", "range"}},
-                               {{"group.id", config_.group_id + ".ingest"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "ingest consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "ingest consumer");
-    PartitionList topics(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(topics.get(), topics_.feed_state.c_str(),
-                                      RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    consumer_ = make_group_consumer(config_, "ingest", instance_id_, topics_.feed_state,
+                                    &Impl::rebalance_cb, &consumer_context_);
   }
 
   ~Impl() { close(); }
