@@ -359,6 +359,13 @@ class EnrichRole::Impl {
       log::warn(kLog, "enrich transaction failed; the completed work is kept and retried",
                 {{"error", st.error().message}});
       commit_retry_at_ = Clock::now() + kCommitRetryDelay;
+      // A transaction that could not be aborted stays open, and holds back every
+      // require_stable offset fetch of these partitions, until a new producer fences it.
+      if (!producer_.healthy()) {
+        if (auto rebuilt = producer_.rebuild(st.error().code, st.error().message); !rebuilt) {
+          log::error(kLog, "enrich producer rebuild failed", {{"error", rebuilt.error().message}});
+        }
+      }
       return;
     }
     for (const auto& [p, n] : prefix) {
@@ -459,6 +466,8 @@ class EnrichRole::Impl {
         self->parts_[tp.partition].next_offset = tp.offset >= 0 ? tp.offset : -1;
       }
       rd_kafka_assign(rk, partitions);
+      // A pause is kept by the partition across assignments; the new work starts unpaused.
+      rd_kafka_resume_partitions(rk, partitions);
       self->restored_ = true;
       self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->parts_.size())});
       log::info(kLog, "enrich partitions assigned",
@@ -466,7 +475,8 @@ class EnrichRole::Impl {
     } else {
       // Eager protocol: the generation is still ours, so the finished work commits before
       // the partitions go; what is still loading belongs to the next owner.
-      if (!self->closing_ && self->ready_count() > 0) {
+      // A lost assignment (session or poll interval exceeded) has no generation to commit in.
+      if (!self->closing_ && !rd_kafka_assignment_lost(rk) && self->ready_count() > 0) {
         self->commit_retry_at_ = {};
         self->commit();
       }
