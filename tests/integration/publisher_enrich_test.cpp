@@ -444,7 +444,7 @@ TEST(PublisherEnrichKafka, StalledReplicaIsFencedByTheGroupGeneration) {
   source_a.block_for = 12s;  // test_config: session and max.poll.interval 6 s
   CountingListener la, lb;
   auto options = fast_options();
-  options.commit_interval = 10s;  // A's finished work waits until after the stall
+  options.max_batch = 3;  // A commits its finished work right after the stall, before polling
   auto config_b = config;
   config_b.instance_id = "replica-b";
   EnrichRole a(config, la, source_a, options);
