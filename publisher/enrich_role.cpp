@@ -334,7 +334,8 @@ class EnrichRole::Impl {
       for (const auto& job : work.jobs) {
         if (job.state != JobState::kDone) break;
         if (job.value) {
-          const std::string& topic = job.topic == Topic::kArticles ? topics_.articles : topics_.errors;
+          const std::string& topic =
+              job.topic == Topic::kArticles ? topics_.articles : topics_.errors;
           st = producer_.produce(topic, -1, job.entry.id, &*job.value, job.headers);
           if (!st) break;
           (job.topic == Topic::kArticles ? articles : errors)++;

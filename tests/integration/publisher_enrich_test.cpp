@@ -315,7 +315,8 @@ TEST(PublisherEnrichKafka, EveryEntryEndsAsOneArticleOrOneDeadLetter) {
     std::ofstream f(path);
     for (const auto& v : out.article_values) f << v << "\n";
   }
-  const std::string cmd = "python3 " FEEDPIPE_SOURCE_DIR "/tests/unit/publisher_check.py schema " FEEDPIPE_SOURCE_DIR
+  const std::string cmd = "python3 " FEEDPIPE_SOURCE_DIR
+                          "/tests/unit/publisher_check.py schema " FEEDPIPE_SOURCE_DIR
                           "/schemas/feedpipe.article.v1.json " +
                           path.string();
   const int rc = std::system(cmd.c_str());
