@@ -148,8 +148,9 @@ class EnrichRole::Impl {
   void run() {
     while (running_) {
       producer_.poll(0);
-      // Short waits while pages load, so results are picked up promptly.
-      poll_consumer(in_flight_ > 0 || waiting_ > 0 ? 20 : 100);
+      // Results waiting: no wait at all. Pages loading: short waits, so results that come
+      // in are picked up promptly.
+      poll_consumer(inbox_has_results() ? 0 : in_flight_ > 0 || waiting_ > 0 ? 20 : 100);
       drain_inbox();
       const auto now = Clock::now();
       expire_attempts(now);
@@ -244,6 +245,11 @@ class EnrichRole::Impl {
       std::lock_guard lock(box->mutex);
       box->completions.push_back({id, attempt, std::move(result)});
     });
+  }
+
+  bool inbox_has_results() {
+    std::lock_guard lock(inbox_->mutex);
+    return !inbox_->completions.empty();
   }
 
   void drain_inbox() {

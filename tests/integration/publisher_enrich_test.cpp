@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -465,6 +466,32 @@ TEST(PublisherEnrichKafka, StalledReplicaIsFencedByTheGroupGeneration) {
   EXPECT_GE(la.aborts, 1) << "the stalled replica's transaction was not refused";
   const Output out = read_output(config);
   EXPECT_EQ(out.article_ids, ids_of(all));
+}
+
+// Throughput with pages that load instantly: the role's own cost (consume, encode, commit),
+// from the first assignment on; printed for the docs.
+TEST(PublisherEnrichKafka, ThroughputOfTheRoleItself) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("enrich-throughput");
+  ASSERT_TRUE(ensure_topics(config).ok());
+  constexpr int kEntries = 3000;
+  std::vector<Item> all;
+  for (int i = 0; i < kEntries; ++i) all.push_back(entry("ok-" + std::to_string(i)));
+  write_entries(config, all);
+  FakeSource source;
+  CountingListener l;
+  EnrichRole::Options options;  // the defaults the daemon runs with
+  EnrichRole role(config, l, source, options);
+  role.start();
+  ASSERT_TRUE(wait_for([&] { return role.restored(); }));
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_for([&] { return l.articles >= kEntries; }, 120s)) << l.articles;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  role.stop();
+  std::printf("enrich: %d entries -> articles in %.2f s (%.0f/s, %d transactions)\n",
+              kEntries, seconds, kEntries / seconds, l.commits.load());
+  EXPECT_EQ(read_output(config).article_ids, ids_of(all));
 }
 
 }  // namespace
