@@ -7,7 +7,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config ca-certificates \
       librdkafka-dev libpugixml-dev libcurl4-openssl-dev prometheus-cpp-dev \
-      libgtest-dev libgmock-dev libgumbo-dev libyaml-cpp-dev nlohmann-json3-dev \
+      libgtest-dev libgmock-dev libmodest-dev libyaml-cpp-dev nlohmann-json3-dev \
       libsimdjson-dev libutf8proc-dev libuchardet-dev libxxhash-dev libcpp-httplib-dev \
       libssl-dev zlib1g-dev libbrotli-dev libzstd-dev python3 \
  && rm -rf /var/lib/apt/lists/*

@@ -30,18 +30,7 @@ std::int64_t system_now_ms() {
       .count();
 }
 
-std::string instance_of(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
 // One record to write in the batch's transaction.
 struct Output {
@@ -63,12 +52,12 @@ class DedupRole::Impl {
         listener_(listener),
         options_(std::move(options)),
         topics_(TopicNames::from_prefix(kafka.topic_prefix)),
-        instance_id_(instance_of(kafka)),
+        instance_id_(instance_id_of(kafka)),
         producer_(kafka, kafka.group_id + ".dedup." + instance_id_, Role::kDedup, listener),
         consumer_context_{&listener, Role::kDedup, this} {
     if (!options_.now_ms) options_.now_ms = system_now_ms;
-    const int raw = must(partition_count(config_, topics_.raw), "raw topic");
-    const int state = must(partition_count(config_, topics_.dedup_state), "dedup-state topic");
+    const int raw = value_or_throw(partition_count(config_, topics_.raw), "raw topic");
+    const int state = value_or_throw(partition_count(config_, topics_.dedup_state), "dedup-state topic");
     if (raw != state) {
       throw std::runtime_error("raw has " + std::to_string(raw) + " partitions, dedup-state " +
                                std::to_string(state) + ": they must be equal");
@@ -77,24 +66,13 @@ class DedupRole::Impl {
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("dedup producer: " + st.error().message);
     }
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"partition.assignment.strategy", "range"},
-                                {"auto.offset.reset", "earliest"}},
-                               {{"group.id", config_.group_id + ".dedup"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "dedup consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "dedup consumer");
-    PartitionList sub(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(sub.get(), topics_.raw.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    create_consumer();
+  }
+
+  void create_consumer() {
+    consumer_ = make_group_consumer(config_, "dedup", instance_id_, topics_.raw,
+                                    &Impl::rebalance_cb, &consumer_context_,
+                                    {{"auto.offset.reset", "earliest"}});
   }
 
   ~Impl() { stop(); }
@@ -121,7 +99,12 @@ class DedupRole::Impl {
     auto next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
     while (running_) {
       producer_.poll(0);
+      if (recreate_pending_) {
+        recreate_consumer();
+        continue;
+      }
       collect_batch();
+      if (recreate_pending_) continue;
       const bool expiry_due = std::chrono::steady_clock::now() >= next_expiry;
       if (expiry_due) next_expiry = std::chrono::steady_clock::now() + options_.expiry_interval;
       if (!batch_.empty() || expiry_due) process(expiry_due);
@@ -140,6 +123,10 @@ class DedupRole::Impl {
       if (left.count() <= 0) break;
       Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(left.count())));
       if (!msg) continue;
+      if (msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+        recreate_pending_ = true;
+        break;
+      }
       if (msg->err) {
         if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           log::warn(kLog, "dedup consumer", {{"error", rd_kafka_err2name(msg->err)}});
@@ -291,6 +278,34 @@ class DedupRole::Impl {
     return producer_.commit();
   }
 
+  // A fatal consumer error (FENCED_INSTANCE_ID when a static member's session timed out
+  // while the broker was away and the rejoin raced its old member id) leaves the handle
+  // unusable: it is never assigned anything again, so this replica would dedup nothing for
+  // good. A new handle with the same group.instance.id rejoins the group; the records of
+  // the abandoned batch are consumed again by whoever owns their partitions next.
+  void recreate_consumer() {
+    recreate_pending_ = false;
+    if (consumer_) {
+      char reason[512] = "";
+      rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+      log::error(kLog, "dedup consumer failed fatally; recreating it", {{"error", reason}});
+      rd_kafka_consumer_close(consumer_.get());
+      consumer_.reset();
+    }
+    batch_.clear();
+    for (int p : owned_) states_[static_cast<std::size_t>(p)].clear();
+    owned_.clear();
+    restored_ = false;
+    listener_.on(OwnedPartitions{Role::kDedup, 0});
+    try {
+      create_consumer();
+    } catch (const std::exception& e) {
+      log::error(kLog, "dedup consumer could not be recreated", {{"error", e.what()}});
+      recreate_pending_ = true;
+      std::this_thread::sleep_for(options_.batch_wait);
+    }
+  }
+
   // A member that took no partitions after a failed restore would keep them idle until
   // the next rebalance: subscribing again makes it rejoin the group.
   void rejoin() {
@@ -399,6 +414,7 @@ class DedupRole::Impl {
   std::vector<std::unordered_map<std::string, DedupEntry>> states_;  // by raw partition
   std::vector<Message> batch_;
   bool rejoin_pending_ = false;
+  bool recreate_pending_ = false;
 };
 
 DedupRole::DedupRole(const KafkaConfig& kafka, const DedupConfig& dedup, DedupListener& listener)

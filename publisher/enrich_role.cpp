@@ -31,18 +31,7 @@ constexpr int kMaxMessagesPerPoll = 500;
 
 using Clock = std::chrono::steady_clock;
 
-std::string instance_of(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
 // A page result handed over by the source, on any thread.
 struct Completion {
@@ -92,35 +81,20 @@ class EnrichRole::Impl {
         source_(source),
         options_(options),
         topics_(TopicNames::from_prefix(kafka.topic_prefix)),
-        instance_id_(instance_of(kafka)),
+        instance_id_(instance_id_of(kafka)),
         producer_(kafka, kafka.group_id + ".enrich." + instance_id_, Role::kEnrich, listener),
         consumer_context_{&listener, Role::kEnrich, this},
         inbox_(std::make_shared<Inbox>()) {
     options_.max_in_flight = std::max(1, options_.max_in_flight);
     options_.max_pending_per_partition = std::max(1, options_.max_pending_per_partition);
     options_.max_attempts = std::max(1, options_.max_attempts);
-    must(partition_count(config_, topics_.entries), "entries topic");
+    value_or_throw(partition_count(config_, topics_.entries), "entries topic");
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("enrich producer: " + st.error().message);
     }
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"partition.assignment.strategy", "range"},
-                                {"auto.offset.reset", "earliest"}},
-                               {{"group.id", config_.group_id + ".enrich"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "enrich consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "enrich consumer");
-    PartitionList sub(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(sub.get(), topics_.entries.c_str(), RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), sub.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    consumer_ = make_group_consumer(config_, "enrich", instance_id_, topics_.entries,
+                                    &Impl::rebalance_cb, &consumer_context_,
+                                    {{"auto.offset.reset", "earliest"}});
   }
 
   ~Impl() { stop(); }

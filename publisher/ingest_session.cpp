@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <thread>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -20,18 +21,7 @@ namespace {
 
 constexpr std::string_view kLog = "publisher";
 
-std::string default_instance_id(const KafkaConfig& config) {
-  if (!config.instance_id.empty()) return config.instance_id;
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  return host;
-}
 
-template <class T>
-T must(Result<T> r, const char* what) {
-  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
-  return std::move(r).value();
-}
 
 }  // namespace
 
@@ -42,31 +32,19 @@ class IngestSession::Impl {
         listener_(listener),
         options_(options),
         topics_(TopicNames::from_prefix(config.topic_prefix)),
-        instance_id_(default_instance_id(config)),
+        instance_id_(instance_id_of(config)),
         producer_(config, config.group_id + ".ingest." + instance_id_, Role::kIngest, listener),
         consumer_context_{&listener, Role::kIngest, this} {
-    feed_state_partitions_ = must(partition_count(config_, topics_.feed_state), "feed-state topic");
+    feed_state_partitions_ = value_or_throw(partition_count(config_, topics_.feed_state), "feed-state topic");
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("ingest producer: " + st.error().message);
     }
-    auto conf = must(make_conf(config_,
-                               {{"session.timeout.ms", "30000"},
-                                {"partition.assignment.strategy", "range"}},
-                               {{"group.id", config_.group_id + ".ingest"},
-                                {"group.instance.id", instance_id_},
-                                {"enable.auto.commit", "false"},
-                                {"enable.auto.offset.store", "false"},
-                                {"isolation.level", "read_committed"}}),
-                     "ingest consumer config");
-    rd_kafka_conf_set_rebalance_cb(conf.get(), &Impl::rebalance_cb);
-    consumer_ = must(make_client(RD_KAFKA_CONSUMER, std::move(conf), &consumer_context_),
-                     "ingest consumer");
-    PartitionList topics(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(topics.get(), topics_.feed_state.c_str(),
-                                      RD_KAFKA_PARTITION_UA);
-    if (auto err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
-      throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
-    }
+    create_consumer();
+  }
+
+  void create_consumer() {
+    consumer_ = make_group_consumer(config_, "ingest", instance_id_, topics_.feed_state,
+                                    &Impl::rebalance_cb, &consumer_context_);
   }
 
   ~Impl() { close(); }
@@ -78,9 +56,24 @@ class IngestSession::Impl {
   }
 
   void poll(std::chrono::milliseconds timeout) {
+    if (recreate_pending_) {
+      recreate_pending_ = false;
+      try {
+        create_consumer();
+      } catch (const std::exception& e) {
+        log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
+        recreate_pending_ = true;
+        std::this_thread::sleep_for(timeout);
+        return;
+      }
+    }
     if (!consumer_) return;
     producer_.poll(0);
     Message msg(rd_kafka_consumer_poll(consumer_.get(), static_cast<int>(timeout.count())));
+    if (msg && msg->err == RD_KAFKA_RESP_ERR__FATAL) {
+      recreate_consumer();
+      return;
+    }
     if (msg && msg->err && msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       log::warn(kLog, "ingest consumer", {{"error", rd_kafka_err2name(msg->err)}});
     }
@@ -193,6 +186,30 @@ class IngestSession::Impl {
     }
   }
 
+  // A fatal consumer error (FENCED_INSTANCE_ID when a static member's session timed out
+  // while the broker was away and the rejoin raced its old member id) leaves the handle
+  // unusable: it is never assigned anything again, so this replica would poll no feed for
+  // good. A new handle with the same group.instance.id rejoins the group.
+  void recreate_consumer() {
+    char reason[512] = "";
+    rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
+    log::error(kLog, "ingest consumer failed fatally; recreating it", {{"error", reason}});
+    rd_kafka_consumer_close(consumer_.get());
+    consumer_.reset();
+    if (!owned_.empty()) {
+      std::vector<int> parts(owned_.begin(), owned_.end());
+      owned_.clear();
+      listener_.on(OwnedPartitions{Role::kIngest, 0});
+      listener_.on_revoked(parts);
+    }
+    try {
+      create_consumer();
+    } catch (const std::exception& e) {
+      log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
+      recreate_pending_ = true;
+    }
+  }
+
   static void on_state_record(void* ctx, int partition, std::string_view key,
                               std::string_view value, bool tombstone) {
     auto* self = static_cast<Impl*>(ctx);
@@ -293,6 +310,7 @@ class IngestSession::Impl {
   std::map<std::string, FeedState> restoring_;  // only during restore()
   bool rebuild_pending_ = false;
   bool rejoin_pending_ = false;
+  bool recreate_pending_ = false;
 };
 
 IngestSession::IngestSession(const KafkaConfig& config, IngestListener& listener)

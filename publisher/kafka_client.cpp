@@ -1,5 +1,7 @@
 #include "publisher/kafka_client.h"
 
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <optional>
@@ -75,6 +77,39 @@ Result<KafkaHandle> make_client(rd_kafka_type_t type, KafkaConf conf, ClientCont
   if (!rk) return Error{ErrorCode::kConfig, std::string("rd_kafka_new: ") + err};
   conf.release();  // owned by rk now
   return KafkaHandle(rk);
+}
+
+std::string instance_id_of(const KafkaConfig& config) {
+  if (!config.instance_id.empty()) return config.instance_id;
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role,
+                                const std::string& instance_id, const std::string& topic,
+                                RebalanceFn on_rebalance, ClientContext* context,
+                                const Properties& extra_defaults) {
+  Properties defaults = {{"session.timeout.ms", "30000"},
+                         {"partition.assignment.strategy", "range"}};
+  defaults.insert(defaults.end(), extra_defaults.begin(), extra_defaults.end());
+  const std::string what = std::string(role) + " consumer";
+  auto conf = value_or_throw(make_conf(config, defaults,
+                                       {{"group.id", config.group_id + "." + std::string(role)},
+                                        {"group.instance.id", instance_id},
+                                        {"enable.auto.commit", "false"},
+                                        {"enable.auto.offset.store", "false"},
+                                        {"isolation.level", "read_committed"}}),
+                             what.c_str());
+  rd_kafka_conf_set_rebalance_cb(conf.get(), on_rebalance);
+  auto consumer = value_or_throw(make_client(RD_KAFKA_CONSUMER, std::move(conf), context),
+                                 what.c_str());
+  PartitionList sub(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(sub.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  if (auto err = rd_kafka_subscribe(consumer.get(), sub.get())) {
+    throw std::runtime_error(what + ": subscribe: " + rd_kafka_err2str(err));
+  }
+  return consumer;
 }
 
 Error kafka_error(rd_kafka_resp_err_t err, std::string_view context) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,6 +68,28 @@ Result<KafkaConf> make_conf(const KafkaConfig& config, const Properties& default
 
 // Creates a client; the conf is consumed. `context` becomes the opaque (may be null).
 Result<KafkaHandle> make_client(rd_kafka_type_t type, KafkaConf conf, ClientContext* context);
+
+// kafka.instance_id, or the host name: the group.instance.id (static membership) and the
+// suffix of the role's transactional.id.
+std::string instance_id_of(const KafkaConfig& config);
+
+// Start-up only: the value, or a std::runtime_error saying `what` failed.
+template <class T>
+T value_or_throw(Result<T> r, const char* what) {
+  if (!r) throw std::runtime_error(std::string(what) + ": " + r.error().message);
+  return std::move(r).value();
+}
+
+using RebalanceFn = void (*)(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*,
+                             void*);
+
+// The consumer every role uses: group `<group_id>.<role>`, static membership, eager `range`
+// assignment, manual offsets (committed only inside transactions), read_committed, and
+// subscribed to `topic`. `extra_defaults` add to the role's defaults. Throws at start-up.
+KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role,
+                                const std::string& instance_id, const std::string& topic,
+                                RebalanceFn on_rebalance, ClientContext* context,
+                                const Properties& extra_defaults = {});
 
 Error kafka_error(rd_kafka_resp_err_t err, std::string_view context);
 Error kafka_error(const rd_kafka_error_t* err, std::string_view context);

@@ -1,7 +1,10 @@
 #include "parser/html/dom.h"
 
+#include <myhtml/api.h>
+
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 namespace feedpipe::parser::html {
 namespace {
@@ -187,11 +190,37 @@ std::string drop_script_text(std::string_view html) {
   return out;
 }
 
+
+// The parser configuration: tag and insertion-mode tables, read-only once built. Trees
+// parsed in single mode (no worker threads) only read it, so one instance serves every
+// thread.
+myhtml_t* parser() {
+  static myhtml_t* instance = [] {
+    myhtml_t* m = myhtml_create();
+    if (m != nullptr && myhtml_init(m, MyHTML_OPTIONS_PARSE_MODE_SINGLE, 1, 0) != MyHTML_STATUS_OK) {
+      myhtml_destroy(m);
+      m = nullptr;
+    }
+    return m;
+  }();
+  return instance;
+}
+
+Tag tag_of(myhtml_tag_id_t id) {
+  switch (id) {
+#define FEEDPIPE_HTML_TAG_CASE(name, parser_id) \
+  case MyHTML_TAG_##parser_id:                  \
+    return Tag::k##name;
+    FEEDPIPE_HTML_TAGS(FEEDPIPE_HTML_TAG_CASE)
+#undef FEEDPIPE_HTML_TAG_CASE
+    default:
+      return Tag::kUnknown;
+  }
+}
+
 }  // namespace
 
-void GumboOutputDeleter::operator()(GumboOutput* output) const {
-  gumbo_destroy_output(&kGumboDefaultOptions, output);
-}
+void TreeDeleter::operator()(myhtml_tree* tree) const { myhtml_tree_destroy(tree); }
 
 Document::Document(std::string_view html, bool fragment, bool drop_scripts) {
   if (drop_scripts) {
@@ -205,17 +234,25 @@ Document::Document(std::string_view html, bool fragment, bool drop_scripts) {
     input_ = std::move(limited);
     html = input_;
   }
-  GumboOptions options = kGumboDefaultOptions;
-  options.max_errors = 0;  // errors are not reported; recording them costs time
-  if (fragment) {
-    options.fragment_context = GUMBO_TAG_BODY;
-    options.fragment_namespace = GUMBO_NAMESPACE_HTML;
+  myhtml_t* config = parser();
+  if (config != nullptr) {
+    tree_.reset(myhtml_tree_create());
+    if (tree_ != nullptr && myhtml_tree_init(tree_.get(), config) != MyHTML_STATUS_OK) {
+      tree_.reset();
+    }
   }
-  output_.reset(gumbo_parse_with_options(&options, html.data(), html.size()));
-  if (output_ != nullptr && output_->root != nullptr) flatten(output_->root);
+  if (tree_ != nullptr) {
+    // Input is UTF-8 already (encoding.h); the parser only replaces invalid sequences.
+    mystatus_t status =
+        fragment ? myhtml_parse_fragment_single(tree_.get(), MyENCODING_UTF_8, html.data(),
+                                                html.size(), MyHTML_TAG_BODY,
+                                                MyHTML_NAMESPACE_HTML)
+                 : myhtml_parse_single(tree_.get(), MyENCODING_UTF_8, html.data(), html.size());
+    if (status == MyHTML_STATUS_OK) flatten(tree_.get());
+  }
   if (nodes_.empty()) {
     Node root;
-    root.tag = GUMBO_TAG_HTML;
+    root.tag = Tag::kHtml;
     root.name = "html";
     root.end = 1;
     nodes_.push_back(root);
@@ -227,71 +264,94 @@ std::string_view Document::own(std::string text) {
   return owned_.back();
 }
 
-void Document::flatten(const GumboNode* root) {
-  struct Frame {
-    const GumboNode* node;
-    std::uint32_t index;      // our index of `node`
-    unsigned next_child = 0;  // next child of `node` to visit
-  };
-  std::vector<Frame> stack;
-  auto add = [&](const GumboNode* g, std::uint32_t parent, std::uint32_t depth) -> bool {
+void Document::flatten(myhtml_tree* tree) {
+  myhtml_tree_node_t* root = myhtml_tree_get_node_html(tree);
+  if (root == nullptr) return;
+  std::unordered_set<std::string_view> seen_attrs;
+  // Returns false for nodes that are left out (comments, doctype).
+  auto add = [&](myhtml_tree_node_t* m, std::uint32_t parent, std::uint32_t depth) -> bool {
     Node n;
     n.parent = parent;
     n.depth = depth;
-    switch (g->type) {
-      case GUMBO_NODE_ELEMENT:
-      case GUMBO_NODE_TEMPLATE: {
-        const GumboElement& e = g->v.element;
-        n.kind = NodeKind::kElement;
-        n.tag = e.tag;
-        if (e.tag != GUMBO_TAG_UNKNOWN) {
-          n.name = gumbo_normalized_tagname(e.tag);
-        } else {
-          GumboStringPiece piece = e.original_tag;
-          gumbo_tag_from_original_text(&piece);
-          std::string name(piece.data == nullptr ? "" : std::string(piece.data, piece.length));
-          for (char& ch : name) ch = lower(ch);
-          n.name = own(std::move(name));
-        }
-        n.first_attr = static_cast<std::uint32_t>(attrs_.size());
-        n.attr_count = e.attributes.length;
-        for (unsigned a = 0; a < e.attributes.length; ++a) {
-          const auto* attr = static_cast<const GumboAttribute*>(e.attributes.data[a]);
-          attrs_.push_back({attr->name, attr->value});
-        }
-        break;
-      }
-      case GUMBO_NODE_TEXT:
-      case GUMBO_NODE_CDATA:
-      case GUMBO_NODE_WHITESPACE:
-        n.kind = NodeKind::kText;
-        n.text = g->v.text.text;
-        break;
-      default:
-        return false;  // comments, document
+    myhtml_tag_id_t id = myhtml_node_tag_id(m);
+    if (id == MyHTML_TAG__TEXT) {
+      n.kind = NodeKind::kText;
+      std::size_t length = 0;
+      const char* text = myhtml_node_text(m, &length);
+      if (text != nullptr) n.text = std::string_view(text, length);
+      nodes_.push_back(n);
+      return true;
     }
+    if (id == MyHTML_TAG__COMMENT || id == MyHTML_TAG__DOCTYPE || id == MyHTML_TAG__UNDEF ||
+        id == MyHTML_TAG__END_OF_FILE) {
+      return false;
+    }
+    n.kind = NodeKind::kElement;
+    n.tag = tag_of(id);
+    std::size_t length = 0;
+    const char* name = myhtml_tag_name_by_id(tree, id, &length);
+    if (name != nullptr) n.name = std::string_view(name, length);
+    n.first_attr = static_cast<std::uint32_t>(attrs_.size());
+    // The tokenizer keeps repeated attributes; HTML5 keeps the first one only.
+    std::uint32_t count = 0;
+    bool many = false;
+    for (myhtml_tree_attr_t* a = myhtml_node_attribute_first(m); a != nullptr;
+         a = myhtml_attribute_next(a)) {
+      std::size_t key_length = 0;
+      std::size_t value_length = 0;
+      const char* key = myhtml_attribute_key(a, &key_length);
+      const char* value = myhtml_attribute_value(a, &value_length);
+      Attribute attr{key == nullptr ? std::string_view() : std::string_view(key, key_length),
+                     value == nullptr ? std::string_view() : std::string_view(value, value_length)};
+      bool repeated = false;
+      if (count == 16 && !many) {  // past a few attributes, look repeats up in a set
+        many = true;
+        seen_attrs.clear();
+        for (std::uint32_t k = 0; k < count; ++k) seen_attrs.insert(attrs_[n.first_attr + k].name);
+      }
+      if (many) {
+        repeated = !seen_attrs.insert(attr.name).second;
+      } else {
+        for (std::uint32_t k = 0; k < count && !repeated; ++k) {
+          repeated = attrs_[n.first_attr + k].name == attr.name;
+        }
+      }
+      if (repeated) continue;
+      attrs_.push_back(attr);
+      ++count;
+    }
+    n.attr_count = count;
     nodes_.push_back(n);
     return true;
   };
   if (!add(root, 0, 0)) return;
-  stack.push_back({root, 0});
-  while (!stack.empty()) {
-    Frame& top = stack.back();
-    const GumboNode* g = top.node;
-    const GumboVector& children = g->v.element.children;
-    if (top.next_child >= children.length) {
-      nodes_[top.index].end = static_cast<std::uint32_t>(nodes_.size());
-      stack.pop_back();
+  // Iterative pre-order walk: `open` holds our indexes of the elements being visited.
+  std::vector<std::uint32_t> open{0};
+  myhtml_tree_node_t* current = myhtml_node_child(root);
+  myhtml_tree_node_t* parent_of_current = root;
+  while (!open.empty()) {
+    if (current == nullptr) {
+      // Children of the top element done: close it and continue with its next sibling.
+      nodes_[open.back()].end = static_cast<std::uint32_t>(nodes_.size());
+      open.pop_back();
+      if (open.empty()) break;
+      current = myhtml_node_next(parent_of_current);
+      parent_of_current = myhtml_node_parent(parent_of_current);
       continue;
     }
-    const auto* child = static_cast<const GumboNode*>(children.data[top.next_child++]);
     auto index = static_cast<std::uint32_t>(nodes_.size());
-    std::uint32_t parent = top.index;
-    if (!add(child, parent, nodes_[parent].depth + 1)) continue;
-    if (child->type == GUMBO_NODE_ELEMENT || child->type == GUMBO_NODE_TEMPLATE) {
-      stack.push_back({child, index});
+    std::uint32_t parent = open.back();
+    if (!add(current, parent, nodes_[parent].depth + 1)) {
+      current = myhtml_node_next(current);
+      continue;
+    }
+    if (nodes_[index].kind == NodeKind::kElement) {
+      open.push_back(index);
+      parent_of_current = current;
+      current = myhtml_node_child(current);
     } else {
       nodes_[index].end = index + 1;
+      current = myhtml_node_next(current);
     }
   }
 }
@@ -310,7 +370,7 @@ bool Document::has_attr(std::uint32_t i, std::string_view name) const {
   return false;
 }
 
-std::uint32_t Document::find_first(GumboTag tag) const {
+std::uint32_t Document::find_first(Tag tag) const {
   for (std::uint32_t i = 0; i < size(); ++i) {
     if (nodes_[i].kind == NodeKind::kElement && nodes_[i].tag == tag) return i;
   }

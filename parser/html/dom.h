@@ -1,13 +1,15 @@
 #pragma once
 
-#include <gumbo.h>
-
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "parser/html/tag.h"
+
+struct myhtml_tree;
 
 namespace feedpipe::parser::html {
 
@@ -23,7 +25,7 @@ struct Attribute {
 // and bottom-up sums computed, with plain loops instead of recursion.
 struct Node {
   NodeKind kind = NodeKind::kElement;
-  GumboTag tag = GUMBO_TAG_UNKNOWN;
+  Tag tag = Tag::kUnknown;
   std::uint32_t parent = 0;
   std::uint32_t end = 0;
   std::uint32_t first_attr = 0;
@@ -33,12 +35,12 @@ struct Node {
   std::string_view text;  // text: decoded characters
 };
 
-struct GumboOutputDeleter {
-  void operator()(GumboOutput* output) const;
+struct TreeDeleter {
+  void operator()(myhtml_tree* tree) const;
 };
-using GumboOutputPtr = std::unique_ptr<GumboOutput, GumboOutputDeleter>;
+using TreePtr = std::unique_ptr<myhtml_tree, TreeDeleter>;
 
-// An HTML5 parse (gumbo) flattened into `Node`s. Node 0 is the <html> element. The
+// An HTML5 parse (MyHTML) flattened into `Node`s. Node 0 is the <html> element. The
 // document owns every string the nodes point to; it is neither copyable nor movable
 // because the views point into it.
 class Document {
@@ -64,14 +66,14 @@ class Document {
   }
 
   // First element with this tag, or size() when there is none.
-  std::uint32_t find_first(GumboTag tag) const;
+  std::uint32_t find_first(Tag tag) const;
 
  private:
-  void flatten(const GumboNode* root);
+  void flatten(myhtml_tree* tree);
   std::string_view own(std::string text);
 
   std::string input_;  // only set when the input had to be rewritten (see limit_nesting)
-  GumboOutputPtr output_;
+  TreePtr tree_;  // owns the text and attribute strings the nodes point to
   std::vector<Node> nodes_;
   std::vector<Attribute> attrs_;
   std::deque<std::string> owned_;

@@ -16,6 +16,7 @@
 #include "parser/html/encoding.h"
 #include "parser/html/render.h"
 #include "parser/html/sanitize.h"
+#include "parser/text.h"
 
 namespace feedpipe::parser::html {
 namespace {
@@ -214,20 +215,20 @@ UnixSeconds parse_page_date(std::string_view s) {
 // ---------------------------------------------------------------------------------------
 // Element classification
 
-bool is_heading(GumboTag t) {
-  return t == GUMBO_TAG_H1 || t == GUMBO_TAG_H2 || t == GUMBO_TAG_H3 || t == GUMBO_TAG_H4 ||
-         t == GUMBO_TAG_H5 || t == GUMBO_TAG_H6;
+bool is_heading(Tag t) {
+  return t == Tag::kH1 || t == Tag::kH2 || t == Tag::kH3 || t == Tag::kH4 ||
+         t == Tag::kH5 || t == Tag::kH6;
 }
 
 // Readability's DIV_TO_P_ELEMS: a div holding one of these is a container, not a paragraph.
-bool is_div_block_child(GumboTag t) {
+bool is_div_block_child(Tag t) {
   switch (t) {
-    case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_DL: case GUMBO_TAG_DIV: case GUMBO_TAG_IMG:
-    case GUMBO_TAG_OL: case GUMBO_TAG_P: case GUMBO_TAG_PRE: case GUMBO_TAG_TABLE:
-    case GUMBO_TAG_UL: case GUMBO_TAG_SECTION: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_FIGURE:
-    case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
-    case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_HEADER: case GUMBO_TAG_FOOTER:
-    case GUMBO_TAG_ASIDE: case GUMBO_TAG_NAV: case GUMBO_TAG_FORM: case GUMBO_TAG_MAIN:
+    case Tag::kBlockquote: case Tag::kDl: case Tag::kDiv: case Tag::kImg:
+    case Tag::kOl: case Tag::kP: case Tag::kPre: case Tag::kTable:
+    case Tag::kUl: case Tag::kSection: case Tag::kArticle: case Tag::kFigure:
+    case Tag::kH1: case Tag::kH2: case Tag::kH3: case Tag::kH4:
+    case Tag::kH5: case Tag::kH6: case Tag::kHeader: case Tag::kFooter:
+    case Tag::kAside: case Tag::kNav: case Tag::kForm: case Tag::kMain:
       return true;
     default:
       return false;
@@ -238,14 +239,14 @@ bool is_div_block_child(GumboTag t) {
 bool is_phrasing(const Node& n) {
   if (n.kind == NodeKind::kText) return true;
   switch (n.tag) {
-    case GUMBO_TAG_A: case GUMBO_TAG_ABBR: case GUMBO_TAG_B: case GUMBO_TAG_BDO:
-    case GUMBO_TAG_BR: case GUMBO_TAG_CITE: case GUMBO_TAG_CODE: case GUMBO_TAG_DFN:
-    case GUMBO_TAG_EM: case GUMBO_TAG_I: case GUMBO_TAG_KBD: case GUMBO_TAG_LABEL:
-    case GUMBO_TAG_MARK: case GUMBO_TAG_Q: case GUMBO_TAG_S: case GUMBO_TAG_SAMP:
-    case GUMBO_TAG_SMALL: case GUMBO_TAG_SPAN: case GUMBO_TAG_STRONG: case GUMBO_TAG_SUB:
-    case GUMBO_TAG_SUP: case GUMBO_TAG_TIME: case GUMBO_TAG_U: case GUMBO_TAG_VAR:
-    case GUMBO_TAG_WBR: case GUMBO_TAG_FONT: case GUMBO_TAG_DEL: case GUMBO_TAG_INS:
-    case GUMBO_TAG_TT: case GUMBO_TAG_BIG: case GUMBO_TAG_STRIKE:
+    case Tag::kA: case Tag::kAbbr: case Tag::kB: case Tag::kBdo:
+    case Tag::kBr: case Tag::kCite: case Tag::kCode: case Tag::kDfn:
+    case Tag::kEm: case Tag::kI: case Tag::kKbd: case Tag::kLabel:
+    case Tag::kMark: case Tag::kQ: case Tag::kS: case Tag::kSamp:
+    case Tag::kSmall: case Tag::kSpan: case Tag::kStrong: case Tag::kSub:
+    case Tag::kSup: case Tag::kTime: case Tag::kU: case Tag::kVar:
+    case Tag::kWbr: case Tag::kFont: case Tag::kDel: case Tag::kIns:
+    case Tag::kTt: case Tag::kBig: case Tag::kStrike:
       return true;
     default:
       return false;
@@ -253,16 +254,16 @@ bool is_phrasing(const Node& n) {
 }
 
 // Elements that never hold article text.
-bool never_content(GumboTag t) {
+bool never_content(Tag t) {
   switch (t) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE:
-    case GUMBO_TAG_TEMPLATE: case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME: case GUMBO_TAG_LINK:
-    case GUMBO_TAG_META: case GUMBO_TAG_HEAD: case GUMBO_TAG_OBJECT: case GUMBO_TAG_EMBED:
-    case GUMBO_TAG_SELECT: case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_BUTTON:
-    case GUMBO_TAG_INPUT: case GUMBO_TAG_CANVAS: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
-    case GUMBO_TAG_APPLET: case GUMBO_TAG_NAV: case GUMBO_TAG_ASIDE: case GUMBO_TAG_FOOTER:
-    case GUMBO_TAG_NOEMBED: case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_FRAMESET:
-    case GUMBO_TAG_MENU:
+    case Tag::kScript: case Tag::kStyle:
+    case Tag::kTemplate: case Tag::kSvg: case Tag::kIframe: case Tag::kLink:
+    case Tag::kMeta: case Tag::kHead: case Tag::kObject: case Tag::kEmbed:
+    case Tag::kSelect: case Tag::kTextarea: case Tag::kButton:
+    case Tag::kInput: case Tag::kCanvas: case Tag::kAudio: case Tag::kVideo:
+    case Tag::kApplet: case Tag::kNav: case Tag::kAside: case Tag::kFooter:
+    case Tag::kNoembed: case Tag::kNoframes: case Tag::kFrameset:
+    case Tag::kMenu:
       return true;
     default:
       return false;
@@ -317,6 +318,8 @@ struct Metadata {
   std::string site_name;
   std::string canonical_url;
   std::string image;
+  std::string body;         // JSON-LD articleBody: the text pages rendered by script carry
+  std::string description;  // JSON-LD description, else meta/OpenGraph description
 };
 
 std::string json_string(const nlohmann::json& v) {
@@ -408,6 +411,12 @@ void read_json_ld(std::string_view text, Metadata& md) {
   if (const auto* v = field("image")) md.image = json_url(*v);
   if (const auto* v = field("inLanguage")) md.language = json_string(*v);
   if (const auto* v = field("publisher")) md.site_name = clean_text(json_name(*v));
+  if (const auto* v = field("articleBody"); v != nullptr && md.body.empty()) {
+    md.body = json_string(*v);
+  }
+  if (const auto* v = field("description"); v != nullptr && md.description.empty()) {
+    md.description = json_string(*v);
+  }
 }
 
 // Readability's title heuristics for a <title>: drop the site name after a separator.
@@ -456,8 +465,8 @@ class Extractor {
       if (i > 0) {
         const Node& parent = doc_.node(node.parent);
         in_table_or_code_[i] = in_table_or_code_[node.parent] ||
-                               parent.tag == GUMBO_TAG_TABLE || parent.tag == GUMBO_TAG_CODE;
-        in_figure_[i] = in_figure_[node.parent] || parent.tag == GUMBO_TAG_FIGURE;
+                               parent.tag == Tag::kTable || parent.tag == Tag::kCode;
+        in_figure_[i] = in_figure_[node.parent] || parent.tag == Tag::kFigure;
       }
       if (node.kind != NodeKind::kElement) continue;
       std::string_view cls = doc_.attr(i, "class");
@@ -572,7 +581,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
     bool remove = never_content(node.tag) || !visible(i);
     // <noscript> is parsed as markup (scripting off): usually a tracking pixel or a "turn on
     // JavaScript" notice, but on some sites an unclosed one wraps the whole page.
-    if (node.tag == GUMBO_TAG_NOSCRIPT && raw_len_[i] < 3000) remove = true;
+    if (node.tag == Tag::kNoscript && raw_len_[i] < 3000) remove = true;
     const std::string& ms = match_[i];
     std::string_view role = doc_.attr(i, "role");
     if (!remove && role == "dialog" && doc_.attr(i, "aria-modal") == "true") remove = true;
@@ -589,7 +598,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
       }
     }
     if (!remove && !title_header_removed && !title_.empty() &&
-        (node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2)) {
+        (node.tag == Tag::kH1 || node.tag == Tag::kH2)) {
       if (text_similarity(title_, node_text(i)) > 0.75) {
         title_header_removed = true;
         remove = true;
@@ -597,7 +606,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
     }
     if (!remove && (flags & kStripUnlikely)) {
       if (!ms.empty() && unlikely_candidate(ms) && !maybe_candidate(ms) &&
-          !in_table_or_code_[i] && node.tag != GUMBO_TAG_BODY && node.tag != GUMBO_TAG_A) {
+          !in_table_or_code_[i] && node.tag != Tag::kBody && node.tag != Tag::kA) {
         remove = true;
       }
       if (role == "menu" || role == "menubar" || role == "complementary" ||
@@ -653,7 +662,7 @@ Attempt Extractor::run(unsigned flags) {
       commas[i] = st.commas;
     } else {
       flush_run(i);  // the run at the start of this element
-      if (node.tag == GUMBO_TAG_A) {
+      if (node.tag == Tag::kA) {
         std::string_view href = doc_.attr(i, "href");
         float coefficient = (!href.empty() && href[0] == '#') ? 0.3f : 1.0f;
         link_len[i] = static_cast<float>(text_len[i]) * coefficient;
@@ -666,7 +675,7 @@ Attempt Extractor::run(unsigned flags) {
     commas[p] += commas[i];
     if (node.kind == NodeKind::kElement) {
       ++element_children[p];
-      if (node.tag == GUMBO_TAG_P) ++p_children[p];
+      if (node.tag == Tag::kP) ++p_children[p];
       if (is_div_block_child(node.tag)) has_block_child[p] = 1;
     }
     if (is_phrasing(node)) {
@@ -683,7 +692,7 @@ Attempt Extractor::run(unsigned flags) {
   // A div made only of phrasing content is a paragraph; a div around a single <p> is that <p>.
   auto is_collapsed = [&](Index i) {
     const Node& node = doc_.node(i);
-    return node.tag == GUMBO_TAG_DIV && element_children[i] == 1 && p_children[i] == 1 &&
+    return node.tag == Tag::kDiv && element_children[i] == 1 && p_children[i] == 1 &&
            link_density(i) < 0.25f;
   };
   std::vector<char>& as_p = as_p_;
@@ -691,7 +700,7 @@ Attempt Extractor::run(unsigned flags) {
   for (Index i = 0; i < n; ++i) {
     const Node& node = doc_.node(i);
     if (dead[i] || node.kind != NodeKind::kElement) continue;
-    as_p[i] = node.tag == GUMBO_TAG_P || (node.tag == GUMBO_TAG_DIV && !has_block_child[i]);
+    as_p[i] = node.tag == Tag::kP || (node.tag == Tag::kDiv && !has_block_child[i]);
   }
 
   std::vector<float> score(n, 0);
@@ -703,14 +712,14 @@ Attempt Extractor::run(unsigned flags) {
     float s = 0;
     if (!as_p[i]) {
       switch (doc_.node(i).tag) {
-        case GUMBO_TAG_DIV: s = 5; break;
-        case GUMBO_TAG_PRE: case GUMBO_TAG_TD: case GUMBO_TAG_BLOCKQUOTE: s = 3; break;
-        case GUMBO_TAG_ADDRESS: case GUMBO_TAG_OL: case GUMBO_TAG_UL: case GUMBO_TAG_DL:
-        case GUMBO_TAG_DD: case GUMBO_TAG_DT: case GUMBO_TAG_LI: case GUMBO_TAG_FORM:
+        case Tag::kDiv: s = 5; break;
+        case Tag::kPre: case Tag::kTd: case Tag::kBlockquote: s = 3; break;
+        case Tag::kAddress: case Tag::kOl: case Tag::kUl: case Tag::kDl:
+        case Tag::kDd: case Tag::kDt: case Tag::kLi: case Tag::kForm:
           s = -3;
           break;
-        case GUMBO_TAG_H1: case GUMBO_TAG_H2: case GUMBO_TAG_H3: case GUMBO_TAG_H4:
-        case GUMBO_TAG_H5: case GUMBO_TAG_H6: case GUMBO_TAG_TH:
+        case Tag::kH1: case Tag::kH2: case Tag::kH3: case Tag::kH4:
+        case Tag::kH5: case Tag::kH6: case Tag::kTh:
           s = -5;
           break;
         default: break;
@@ -739,15 +748,15 @@ Attempt Extractor::run(unsigned flags) {
   for (Index i = 1; i < n; ++i) {
     const Node& node = doc_.node(i);
     if (dead[i] || node.kind != NodeKind::kElement) continue;
-    GumboTag t = node.tag;
-    bool scorable = as_p[i] || t == GUMBO_TAG_TD || t == GUMBO_TAG_PRE ||
-                    t == GUMBO_TAG_SECTION || (is_heading(t) && t != GUMBO_TAG_H1);
+    Tag t = node.tag;
+    bool scorable = as_p[i] || t == Tag::kTd || t == Tag::kPre ||
+                    t == Tag::kSection || (is_heading(t) && t != Tag::kH1);
     if (!scorable || is_collapsed(i)) continue;
     add_score(node.parent, text_len[i], commas[i]);
   }
   for (const Run& r : runs) {
     const Node& parent = doc_.node(r.parent);
-    if (parent.tag == GUMBO_TAG_DIV && has_block_child[r.parent] && !dead[r.parent]) {
+    if (parent.tag == Tag::kDiv && has_block_child[r.parent] && !dead[r.parent]) {
       add_score(r.parent, r.length, r.commas);
     }
   }
@@ -760,7 +769,7 @@ Attempt Extractor::run(unsigned flags) {
     if (top.size() > 5) top.pop_back();
   }
 
-  Index body = doc_.find_first(GUMBO_TAG_BODY);
+  Index body = doc_.find_first(Tag::kBody);
   if (body >= n) body = 0;
   auto element_children_live = [&](Index p, auto&& fn) {
     const Node& pn = doc_.node(p);
@@ -909,6 +918,28 @@ Attempt Extractor::run(unsigned flags) {
 
 // Class and id words of page furniture inside an article block: share bars, bylines and
 // dates, tag lists, related links, captions and credits, cookie and newsletter boxes.
+// One-word BEM modifiers ("report__section--ads") describe a block's state, not what it
+// is: the part of such a class name before "--" says what the element holds.
+std::string without_modifiers(std::string_view cls) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < cls.size()) {
+    std::size_t end = cls.find(' ', i);
+    if (end == std::string_view::npos) end = cls.size();
+    std::string_view token = cls.substr(i, end - i);
+    std::size_t mod = token.find("--");
+    // Drupal's key-value modifiers ("field--name-field-tags") do name the content.
+    if (mod != std::string_view::npos && mod > 0 &&
+        token.find('-', mod + 2) == std::string_view::npos) {
+      token = token.substr(0, mod);
+    }
+    if (!out.empty()) out += ' ';
+    out += token;
+    i = end + 1;
+  }
+  return out;
+}
+
 bool boilerplate_class(std::string_view match) {
   static constexpr std::array<std::string_view, 58> kWords = {
       "share", "sharing", "shares", "social", "socials", "byline", "author", "authors",
@@ -935,7 +966,7 @@ bool boilerplate_class(std::string_view match) {
 
 // Openings of "read also" lines that link to other stories, in the languages news is read in.
 bool read_more_line(std::string_view text) {
-  static constexpr std::array<std::string_view, 66> kOpenings = {
+  static constexpr std::array<std::string_view, 87> kOpenings = {
       "read more", "read also", "also read", "see also", "related:", "more:", "recommended:",
       "read next", "lesen sie auch", "lesen sie mehr", "mehr zum thema", "auch interessant",
       "das könnte sie auch", "weiterlesen", "lea también", "lea más", "lea:", "leer más",
@@ -948,7 +979,13 @@ bool read_more_line(std::string_view text) {
       // Rating, sharing and sign-up prompts; WordPress like buttons.
       "war der artikel", "war dieser artikel", "möchten sie den artikel", "wie bewerten sie",
       "was this article", "did you find this", "rate this", "like loading", "gefällt mir",
-      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen"};
+      "me gusta cargando", "never miss", "sign up for", "zapraszamy", "bild anzeigen",
+      // Inline links to other stories and note boxes (Spanish, Portuguese, German, French).
+      "mira:", "mire:", "puedes ver", "lee también", "te puede interesar", "también te puede",
+      "veja também", "veja mais", "leia mais", "quellen ausblenden", "quellenangaben",
+      "zusatzinformationen", "beitragsbild", "externer inhalt", "keine kommentare",
+      "lade weitere", "entdecke weitere", "entdecken sie", "weitere beiträge",
+      "articles les plus lus", "weiterführende links"};
   std::string low = lower(text.substr(0, 40));
   for (auto o : kOpenings) {
     if (low.rfind(o, 0) == 0) return true;
@@ -970,10 +1007,46 @@ bool ends_sentence(std::string_view p) {
   return false;
 }
 
+// A publisher's call to action rather than the story: follow us, get the app, subscribe to
+// the newsletter, write to the editor, support our journalism; copyright notices.
+bool call_to_action(std::string_view text) {
+  static constexpr std::array<std::string_view, 40> kActions = {
+      "follow", "subscribe", "sign up", "download", "join", "keep up with", "like us",
+      "get the latest", "submit a", "submit your", "síguenos", "siguenos", "sigue a",
+      "únete", "unete", "suscríb", "suscrib", "descarga", "mira lo", "abonnier", "folge",
+      "folgen sie", "anmelden", "melde dich", "unterstützen sie", "unterstütze", "suivez",
+      "téléchargez", "abonnez", "inscrivez", "seguici", "iscriviti", "obserwuj", "zapisz się",
+      "baixe", "siga-nos", "inscreva", "support our", "support us", "apoya"};
+  static constexpr std::array<std::string_view, 22> kChannels = {
+      "twitter", "facebook", "instagram", "telegram", "whatsapp", "youtube", "tiktok",
+      "linkedin", "newsletter", "app", "podcast", "google news", "rss", "canal", "channel",
+      "letter to the editor", "letters@", "journalism", "journalismus", "periodismo",
+      "journalisme", "giornalismo"};
+  std::string low = lower(text);
+  if (low.find("\xC2\xA9") != std::string::npos || low.find("all rights reserved") != std::string::npos) {
+    return true;
+  }
+  bool action = std::any_of(kActions.begin(), kActions.end(),
+                            [&](std::string_view a) { return low.find(a) != std::string::npos; });
+  if (!action) return false;
+  for (auto c : kChannels) {
+    for (std::size_t p = low.find(c); p != std::string::npos; p = low.find(c, p + 1)) {
+      // Whole words only ("app" is not "happen").
+      bool start_ok = p == 0 || !std::isalnum(static_cast<unsigned char>(low[p - 1]));
+      std::size_t e = p + c.size();
+      bool end_ok = c.back() == '@' || e >= low.size() ||
+                    !std::isalnum(static_cast<unsigned char>(low[e])) || low[e] == 's';
+      if (start_ok && end_ok) return true;
+    }
+  }
+  return false;
+}
+
 // Short lines at the end of the block that are not prose (share buttons, "Contact",
-// "More on this topic:") belong to the page, not the article.
+// "More on this topic:") belong to the page, not the article; so do closing calls to action.
 void trim_trailing_furniture(std::string& text) {
   constexpr std::size_t kShortLine = 90;
+  constexpr std::size_t kPromptLine = 300;
   // Only where there is an article to protect, and never more than a fifth of it.
   const std::size_t floor = text.size() - text.size() / 5;
   if (text.size() < 500) return;
@@ -981,7 +1054,9 @@ void trim_trailing_furniture(std::string& text) {
     std::size_t start = text.rfind("\n\n");
     if (start == std::string::npos || start < floor) break;
     std::string_view last = std::string_view(text).substr(start + 2);
-    if (measure(last).length >= kShortLine || ends_sentence(last)) break;
+    std::size_t length = measure(last).length;
+    bool furniture = length < kShortLine && !ends_sentence(last);
+    if (!furniture && !(length < kPromptLine && call_to_action(last))) break;
     text.resize(start);
   }
 }
@@ -1063,7 +1138,7 @@ std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
   Index first_root = roots.front();
   Index headline = 0;
   for (Index i = body; i < first_root; ++i) {
-    if (doc_.node(i).kind == NodeKind::kElement && doc_.node(i).tag == GUMBO_TAG_H1) {
+    if (doc_.node(i).kind == NodeKind::kElement && doc_.node(i).tag == Tag::kH1) {
       headline = i;
       break;
     }
@@ -1076,7 +1151,7 @@ std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
       continue;
     }
     if (node.kind != NodeKind::kElement || node.end > first_root) continue;
-    if (!lead_class(class_[i]) && node.tag != GUMBO_TAG_P) continue;
+    if (!lead_class(class_[i]) && node.tag != Tag::kP) continue;
     std::uint32_t len = text_len_[i];
     if (len >= 60 && len <= 800 && link_len_[i] <= 0.2f * static_cast<float>(len)) {
       lead.push_back(i);
@@ -1088,7 +1163,7 @@ std::vector<Index> Extractor::find_lead(const std::vector<Index>& roots,
 
 // Headings that open what follows an article: related stories, comments, tag lists.
 bool closing_heading(std::string_view text) {
-  static constexpr std::array<std::string_view, 44> kOpenings = {
+  static constexpr std::array<std::string_view, 51> kOpenings = {
       "related", "more from", "more on this", "more stories", "you might also like",
       "you may also like", "recommended", "read more", "read next", "comments", "leave a reply",
       "leave a comment", "share this", "about the author", "popular", "most read",
@@ -1097,7 +1172,9 @@ bool closing_heading(std::string_view text) {
       "meistgelesen", "noticias relacionadas", "te puede interesar", "artículos relacionados",
       "comentarios", "más noticias", "articles similaires", "à lire aussi", "commentaires",
       "sur le même sujet", "podobne artykuły", "czytaj także", "czytaj też", "komentarze",
-      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati"};
+      "zobacz także", "zobacz też", "najczęściej czytane", "leggi anche", "articoli correlati",
+      "articles les plus lus", "weitere beiträge", "weiterführende links", "veja também",
+      "leia também", "notícias relacionadas", "mais lidas"};
   if (text.size() > 80) return false;
   std::string low = lower(text);
   for (auto o : kOpenings) {
@@ -1155,10 +1232,10 @@ bool date_line(std::string_view text) {
 bool Extractor::is_boilerplate(Index i, Index root) const {
   const Node& node = doc_.node(i);
   std::uint32_t len = text_len_[i];
-  if (node.tag == GUMBO_TAG_FIGCAPTION) return true;
+  if (node.tag == Tag::kFigcaption) return true;
   // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
   // elements only when small (a credit or date inside a paragraph), never links.
-  if (node.tag != GUMBO_TAG_A && boilerplate_class(class_[i]) &&
+  if (node.tag != Tag::kA && boilerplate_class(without_modifiers(class_[i])) &&
       (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
     return true;
   }
@@ -1167,7 +1244,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
     if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
     if (len <= 80 && date_line(text)) return true;
   }
-  bool paragraph = node.tag == GUMBO_TAG_P || as_p_[i];
+  bool paragraph = node.tag == Tag::kP || as_p_[i];
   if (paragraph && len > 0 && len < 250) {
     if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
     if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
@@ -1194,7 +1271,7 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
           raw_len_[i] < 500) {
         remove = true;
       }
-      if ((node.tag == GUMBO_TAG_H1 || node.tag == GUMBO_TAG_H2) && class_weight(i, flags) < 0) {
+      if ((node.tag == Tag::kH1 || node.tag == Tag::kH2) && class_weight(i, flags) < 0) {
         remove = true;
       }
       if (!remove && is_boilerplate(i, root)) remove = true;
@@ -1222,15 +1299,15 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
       Index k = i - root;
       if (node.kind == NodeKind::kElement) {
         switch (node.tag) {
-          case GUMBO_TAG_TR: ++rows[k]; break;
-          case GUMBO_TAG_TD: ++cells[k]; break;
-          case GUMBO_TAG_TH: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_COL:
-          case GUMBO_TAG_COLGROUP: case GUMBO_TAG_CAPTION:
+          case Tag::kTr: ++rows[k]; break;
+          case Tag::kTd: ++cells[k]; break;
+          case Tag::kTh: case Tag::kThead: case Tag::kTfoot: case Tag::kCol:
+          case Tag::kColgroup: case Tag::kCaption:
             table_markers[k] = 1;
             break;
           default: break;
         }
-        if (node.tag == GUMBO_TAG_TABLE) {
+        if (node.tag == Tag::kTable) {
           bool data = doc_.attr(i, "role") != "presentation" &&
                       doc_.attr(i, "datatable") != "0" && tables[k] == 0 &&
                       (doc_.has_attr(i, "summary") || table_markers[k] || rows[k] >= 10 ||
@@ -1252,8 +1329,8 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
       Index k = i - root;
       Index pk = doc_.node(i).parent - root;
       protected_[k] = protected_[pk] || data_table[pk] ||
-                      (doc_.node(i).tag == GUMBO_TAG_TABLE && data_table[k]) ||
-                      doc_.node(doc_.node(i).parent).tag == GUMBO_TAG_CODE;
+                      (doc_.node(i).tag == Tag::kTable && data_table[k]) ||
+                      doc_.node(doc_.node(i).parent).tag == Tag::kCode;
     }
 
     // Backward: Readability's conditional cleaning of forms, tables, lists and divs,
@@ -1274,24 +1351,24 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
         s.text = st.length;
         s.commas = st.commas;
       } else {
-        GumboTag t = node.tag;
-        if (t == GUMBO_TAG_A) {
+        Tag t = node.tag;
+        if (t == Tag::kA) {
           std::string_view href = doc_.attr(i, "href");
           s.link = static_cast<float>(s.text) * ((!href.empty() && href[0] == '#') ? 0.3f : 1.0f);
         }
         if (is_heading(t)) s.heading = s.text;
-        if (t == GUMBO_TAG_SPAN || t == GUMBO_TAG_LI || t == GUMBO_TAG_TD ||
+        if (t == Tag::kSpan || t == Tag::kLi || t == Tag::kTd ||
             is_div_block_child(t)) {
           s.textish = s.text;
         }
-        if (t == GUMBO_TAG_UL || t == GUMBO_TAG_OL) s.list = s.text;
+        if (t == Tag::kUl || t == Tag::kOl) s.list = s.text;
         bool candidate = i != root &&
-                         (t == GUMBO_TAG_FORM || t == GUMBO_TAG_FIELDSET ||
-                          t == GUMBO_TAG_TABLE || t == GUMBO_TAG_UL ||
-                          (t == GUMBO_TAG_DIV && !as_p_[i]));
-        if (candidate && !protected_[k] && !(t == GUMBO_TAG_TABLE && data_table[k]) &&
+                         (t == Tag::kForm || t == Tag::kFieldset ||
+                          t == Tag::kTable || t == Tag::kUl ||
+                          (t == Tag::kDiv && !as_p_[i]));
+        if (candidate && !protected_[k] && !(t == Tag::kTable && data_table[k]) &&
             s.tables_kept == 0) {
-          bool is_list = t == GUMBO_TAG_UL || t == GUMBO_TAG_OL;
+          bool is_list = t == Tag::kUl || t == Tag::kOl;
           if (!is_list && s.text > 0 && static_cast<double>(s.list) / s.text > 0.9) {
             is_list = true;
           }
@@ -1342,15 +1419,15 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
           }
         }
         switch (t) {
-          case GUMBO_TAG_P: ++s.p; break;
-          case GUMBO_TAG_IMG: ++s.img; break;
-          case GUMBO_TAG_LI: ++s.li; break;
-          case GUMBO_TAG_INPUT: ++s.input; break;
-          case GUMBO_TAG_EMBED: case GUMBO_TAG_OBJECT: case GUMBO_TAG_IFRAME: ++s.embed; break;
-          case GUMBO_TAG_TABLE:
+          case Tag::kP: ++s.p; break;
+          case Tag::kImg: ++s.img; break;
+          case Tag::kLi: ++s.li; break;
+          case Tag::kInput: ++s.input; break;
+          case Tag::kEmbed: case Tag::kObject: case Tag::kIframe: ++s.embed; break;
+          case Tag::kTable:
             if (data_table[k]) ++s.tables_kept;
             break;
-          case GUMBO_TAG_DIV:
+          case Tag::kDiv:
             if (as_p_[i]) ++s.p;
             break;
           default: break;
@@ -1380,7 +1457,7 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   Metadata ld;
   std::string og_title, twitter_title, dc_title, doc_title, h1;
   std::string og_site, og_image, twitter_image, og_url, og_locale, content_language;
-  std::string meta_published, meta_modified, meta_author, time_published;
+  std::string meta_published, meta_modified, meta_author, time_published, meta_description;
   std::string canonical;
   const Index n = doc.size();
   md.language = trim(doc.attr(0, "lang"));
@@ -1389,7 +1466,7 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
     const Node& node = doc.node(i);
     if (node.kind != NodeKind::kElement) continue;
     switch (node.tag) {
-      case GUMBO_TAG_META: {
+      case Tag::kMeta: {
         std::string key = lower(doc.attr(i, "property"));
         if (key.empty()) key = lower(doc.attr(i, "name"));
         if (key.empty()) key = lower(doc.attr(i, "itemprop"));
@@ -1407,6 +1484,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
         else if (key == "og:image" || key == "og:image:url" || key == "og:image:secure_url") set(og_image);
         else if (key == "twitter:image" || key == "twitter:image:src") set(twitter_image);
         else if (key == "og:url") set(og_url);
+        else if (key == "description" || key == "og:description" ||
+                 key == "twitter:description") set(meta_description);
         else if (key == "og:locale") set(og_locale);
         else if (key == "article:published_time" || key == "og:published_time" ||
                  key == "datepublished" || key == "parsely-pub-date" ||
@@ -1425,12 +1504,12 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
         }
         break;
       }
-      case GUMBO_TAG_LINK: {
+      case Tag::kLink: {
         std::string rel = lower(doc.attr(i, "rel"));
         if (rel == "canonical" && canonical.empty()) canonical = trim(doc.attr(i, "href"));
         break;
       }
-      case GUMBO_TAG_SCRIPT: {
+      case Tag::kScript: {
         std::string type = lower(doc.attr(i, "type"));
         if (type.find("ld+json") == std::string::npos) break;
         for (Index c = i + 1; c < node.end; ++c) {
@@ -1438,21 +1517,21 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
         }
         break;
       }
-      case GUMBO_TAG_TITLE:
+      case Tag::kTitle:
         if (doc_title.empty()) {
           for (Index c = i + 1; c < node.end; ++c) {
             if (doc.node(c).kind == NodeKind::kText) doc_title += doc.node(c).text;
           }
         }
         break;
-      case GUMBO_TAG_H1:
+      case Tag::kH1:
         if (h1.empty()) {
           std::string t;
           write_text(doc, i, false, {}, t);
           h1 = t;
         }
         break;
-      case GUMBO_TAG_TIME:
+      case Tag::kTime:
         if (time_published.empty() &&
             (doc.attr(i, "itemprop") == "datePublished" || doc.attr(i, "pubdate") == "pubdate" ||
              doc.has_attr(i, "pubdate"))) {
@@ -1489,6 +1568,8 @@ Metadata read_metadata(const Document& doc, std::string_view url) {
   md.canonical_url = first({&canonical, &og_url});
   if (!md.canonical_url.empty()) md.canonical_url = resolve_url(url, md.canonical_url);
   if (md.canonical_url.empty()) md.canonical_url = std::string(url);
+  md.body = std::move(ld.body);
+  md.description = first({&ld.description, &meta_description});
   return md;
 }
 
@@ -1504,6 +1585,36 @@ std::int64_t count_words(std::string_view text) {
     }
   }
   return words;
+}
+
+// Text carried in metadata (JSON-LD articleBody, descriptions) as paragraphs: some sites put
+// HTML there, most put plain text with newlines between paragraphs.
+std::string metadata_text(std::string_view raw) {
+  std::string out;
+  bool markup = false;
+  for (std::size_t k = 0; k + 1 < raw.size(); ++k) {
+    if (raw[k] == '<' && (std::isalpha(static_cast<unsigned char>(raw[k + 1])) || raw[k + 1] == '/')) {
+      markup = true;
+      break;
+    }
+  }
+  if (markup) {
+    Document fragment(raw, /*fragment=*/true, /*drop_script_text=*/true);
+    write_text(fragment, 0, true, {}, out);
+    return trim(out);
+  }
+  std::size_t start = 0;
+  while (start <= raw.size()) {
+    std::size_t end = raw.find('\n', start);
+    if (end == std::string_view::npos) end = raw.size();
+    std::string line = clean_text(raw.substr(start, end - start));
+    if (!line.empty()) {
+      if (!out.empty()) out += "\n\n";
+      out += line;
+    }
+    start = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -1532,6 +1643,30 @@ Article extract_article(std::string_view html, std::string_view url) {
     if (best.length >= kMinArticleChars) break;
   }
 
+  // Pages rendered by script have no article in their markup; their JSON-LD often carries
+  // it. A description is better than nothing when there is no text at all.
+  if (best.length < kMinArticleChars && !md.body.empty()) {
+    std::string body = metadata_text(md.body);
+    std::size_t body_length = measure(body).length;
+    if (body_length > best.length) {
+      // The standfirst often stays outside articleBody; keep it when the page shows it.
+      std::string_view shown = best.text;
+      std::string_view first = shown.substr(0, shown.find("\n\n"));
+      if (measure(first).length >= 80 && ends_sentence(first) &&
+          body.find(first.substr(0, 60)) == std::string::npos) {
+        body = std::string(first) + "\n\n" + body;
+        body_length = measure(body).length;
+      }
+      best.text = std::move(body);
+      best.length = body_length;
+      best.roots.clear();
+    }
+  }
+  if (best.length == 0 && !md.description.empty()) {
+    best.text = metadata_text(md.description);
+    best.length = measure(best.text).length;
+  }
+
   Article article;
   article.title = md.title;
   article.byline = md.byline.empty() ? clean_text(extractor.byline()) : md.byline;
@@ -1541,7 +1676,7 @@ Article extract_article(std::string_view html, std::string_view url) {
   article.site_name = md.site_name;
   article.canonical_url = md.canonical_url;
   article.image = md.image;
-  article.text = std::move(best.text);
+  article.text = nfc(best.text);
   for (Index r : best.roots) write_sanitized(doc, r, false, url, best.dead, article.html);
   article.word_count = count_words(article.text);
   return article;

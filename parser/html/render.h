@@ -25,10 +25,20 @@ void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
 // CSS declarations feedparser's sanitiser keeps (empty when none survive).
 std::string sanitize_style(std::string_view style);
 
+// feedparser's allow-lists, by lower-case name (shared by the tree and streaming sanitisers).
+bool is_acceptable_element(std::string_view name);
+bool is_acceptable_attribute(std::string_view name);
+
+// Value an allow-listed attribute is written out with: styles filtered, relative URLs of
+// `element` resolved against `base_url`, unsafe URL schemes emptied. False drops the
+// attribute (a style with nothing left). `value` is the decoded attribute value.
+bool clean_attribute(std::string_view element, std::string_view name, std::string_view value,
+                     std::string_view base_url, std::string& out);
+
 // True for tags that start a new block of text (paragraph breaks in text output).
-bool is_block(GumboTag tag);
+bool is_block(Tag tag);
 
 // Elements whose content is never visible text (scripts, styles, templates, SVG ...).
-bool is_invisible(GumboTag tag);
+bool is_invisible(Tag tag);
 
 }  // namespace feedpipe::parser::html

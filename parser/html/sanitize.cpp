@@ -7,6 +7,7 @@
 #include "common/url.h"
 #include "parser/html/dom.h"
 #include "parser/html/render.h"
+#include "parser/html/stream_sanitize.h"
 
 namespace feedpipe::parser::html {
 namespace {
@@ -93,44 +94,44 @@ bool resolves_relative(std::string_view element, std::string_view attribute) {
 }
 
 // Elements dropped together with everything inside them.
-bool drops_content(GumboTag tag) {
+bool drops_content(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_SCRIPT:
-    case GUMBO_TAG_STYLE:
-    case GUMBO_TAG_APPLET:
-    case GUMBO_TAG_TEMPLATE:
-    case GUMBO_TAG_IFRAME:
-    case GUMBO_TAG_NOEMBED:
-    case GUMBO_TAG_NOFRAMES:
-    case GUMBO_TAG_SVG:
-    case GUMBO_TAG_HEAD:
-    case GUMBO_TAG_FRAMESET:
+    case Tag::kScript:
+    case Tag::kStyle:
+    case Tag::kApplet:
+    case Tag::kTemplate:
+    case Tag::kIframe:
+    case Tag::kNoembed:
+    case Tag::kNoframes:
+    case Tag::kSvg:
+    case Tag::kHead:
+    case Tag::kFrameset:
       return true;
     default:
       return false;
   }
 }
 
-bool is_void(GumboTag tag) {
+bool is_void(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_AREA:
-    case GUMBO_TAG_BASE:
-    case GUMBO_TAG_BASEFONT:
-    case GUMBO_TAG_BR:
-    case GUMBO_TAG_COL:
-    case GUMBO_TAG_EMBED:
-    case GUMBO_TAG_FRAME:
-    case GUMBO_TAG_HR:
-    case GUMBO_TAG_IMG:
-    case GUMBO_TAG_INPUT:
-    case GUMBO_TAG_ISINDEX:
-    case GUMBO_TAG_KEYGEN:
-    case GUMBO_TAG_LINK:
-    case GUMBO_TAG_META:
-    case GUMBO_TAG_PARAM:
-    case GUMBO_TAG_SOURCE:
-    case GUMBO_TAG_TRACK:
-    case GUMBO_TAG_WBR:
+    case Tag::kArea:
+    case Tag::kBase:
+    case Tag::kBasefont:
+    case Tag::kBr:
+    case Tag::kCol:
+    case Tag::kEmbed:
+    case Tag::kFrame:
+    case Tag::kHr:
+    case Tag::kImg:
+    case Tag::kInput:
+    case Tag::kIsindex:
+    case Tag::kKeygen:
+    case Tag::kLink:
+    case Tag::kMeta:
+    case Tag::kParam:
+    case Tag::kSource:
+    case Tag::kTrack:
+    case Tag::kWbr:
       return true;
     default:
       return false;
@@ -384,6 +385,28 @@ std::string sanitize_style(std::string_view input) {
   return clean;
 }
 
+bool is_acceptable_element(std::string_view name) { return acceptable_elements().count(name) > 0; }
+
+bool is_acceptable_attribute(std::string_view name) {
+  return acceptable_attributes().count(name) > 0;
+}
+
+bool clean_attribute(std::string_view element, std::string_view name, std::string_view value,
+                     std::string_view base_url, std::string& out) {
+  if (name == "style") {
+    out = sanitize_style(value);
+    return !out.empty();
+  }
+  if (url_attributes().count(name) > 0 && !value.empty()) {
+    out = resolves_relative(element, name) ? resolve_url(base_url, value) : std::string(value);
+    std::string scheme = url_scheme(out);
+    if (!scheme.empty() && safe_schemes().count(scheme) == 0) out.clear();
+    return true;
+  }
+  out.assign(value);
+  return true;
+}
+
 namespace {
 
 void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_root,
@@ -418,7 +441,7 @@ void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_
       ++i;
       continue;
     }
-    if (n.tag == GUMBO_TAG_IFRAME && !nested) {
+    if (n.tag == Tag::kIframe && !nested) {
       // Fallback content of a frame arrives as text; feeds mean it as markup.
       for (std::uint32_t c = i + 1; c < n.end; ++c) {
         if (nodes[c].kind != NodeKind::kText) continue;
@@ -439,20 +462,10 @@ void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_
     }
     out += '<';
     out.append(n.name);
+    std::string value;
     for (const Attribute* a = doc.attrs_begin(i); a != doc.attrs_end(i); ++a) {
       if (attributes.count(a->name) == 0) continue;
-      std::string value;
-      if (a->name == "style") {
-        value = sanitize_style(a->value);
-        if (value.empty()) continue;
-      } else if (url_attributes().count(a->name) > 0 && !a->value.empty()) {
-        value = resolves_relative(n.name, a->name) ? resolve_url(base_url, a->value)
-                                                    : std::string(a->value);
-        std::string scheme = url_scheme(value);
-        if (!scheme.empty() && safe_schemes().count(scheme) == 0) value.clear();
-      } else {
-        value = a->value;
-      }
+      if (!clean_attribute(n.name, a->name, a->value, base_url, value)) continue;
       out += ' ';
       out.append(a->name);
       out += "=\"";
@@ -478,20 +491,14 @@ void write_sanitized(const Document& doc, std::uint32_t root, bool include_root,
   write_sanitized_impl(doc, root, include_root, base_url, removed, false, out);
 }
 
+// Feed fields are sanitised in one streaming pass (as feedparser does); the tree is only
+// built for whole pages, where the article extractor needs it.
 std::string sanitize_html(std::string_view html, std::string_view base_url) {
-  Document doc(html, /*fragment=*/true);
-  std::string out;
-  out.reserve(html.size());
-  write_sanitized(doc, 0, /*include_root=*/false, base_url, {}, out);
-  return out;
+  return stream_sanitize(html, base_url);
 }
 
 std::string html_to_text(std::string_view html, bool paragraphs) {
-  Document doc(html, /*fragment=*/true);
-  std::string out;
-  out.reserve(html.size() / 2);
-  write_text(doc, 0, paragraphs, {}, out);
-  return out;
+  return stream_html_to_text(html, paragraphs);
 }
 
 }  // namespace feedpipe::parser::html

@@ -101,35 +101,35 @@ class TextWriter {
 
 }  // namespace
 
-bool is_block(GumboTag tag) {
+bool is_block(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_ADDRESS: case GUMBO_TAG_ARTICLE: case GUMBO_TAG_ASIDE:
-    case GUMBO_TAG_BLOCKQUOTE: case GUMBO_TAG_BODY: case GUMBO_TAG_CAPTION:
-    case GUMBO_TAG_CENTER: case GUMBO_TAG_DD: case GUMBO_TAG_DETAILS:
-    case GUMBO_TAG_DIR: case GUMBO_TAG_DIV: case GUMBO_TAG_DL: case GUMBO_TAG_DT:
-    case GUMBO_TAG_FIELDSET: case GUMBO_TAG_FIGCAPTION: case GUMBO_TAG_FIGURE:
-    case GUMBO_TAG_FOOTER: case GUMBO_TAG_FORM: case GUMBO_TAG_H1: case GUMBO_TAG_H2:
-    case GUMBO_TAG_H3: case GUMBO_TAG_H4: case GUMBO_TAG_H5: case GUMBO_TAG_H6:
-    case GUMBO_TAG_HEADER: case GUMBO_TAG_HGROUP: case GUMBO_TAG_HR: case GUMBO_TAG_HTML:
-    case GUMBO_TAG_LEGEND: case GUMBO_TAG_LI: case GUMBO_TAG_MAIN: case GUMBO_TAG_MENU:
-    case GUMBO_TAG_NAV: case GUMBO_TAG_OL: case GUMBO_TAG_P: case GUMBO_TAG_PRE:
-    case GUMBO_TAG_SECTION: case GUMBO_TAG_SUMMARY: case GUMBO_TAG_TABLE:
-    case GUMBO_TAG_TBODY: case GUMBO_TAG_THEAD: case GUMBO_TAG_TFOOT: case GUMBO_TAG_TR:
-    case GUMBO_TAG_UL: case GUMBO_TAG_OPTION: case GUMBO_TAG_NOSCRIPT:
+    case Tag::kAddress: case Tag::kArticle: case Tag::kAside:
+    case Tag::kBlockquote: case Tag::kBody: case Tag::kCaption:
+    case Tag::kCenter: case Tag::kDd: case Tag::kDetails:
+    case Tag::kDir: case Tag::kDiv: case Tag::kDl: case Tag::kDt:
+    case Tag::kFieldset: case Tag::kFigcaption: case Tag::kFigure:
+    case Tag::kFooter: case Tag::kForm: case Tag::kH1: case Tag::kH2:
+    case Tag::kH3: case Tag::kH4: case Tag::kH5: case Tag::kH6:
+    case Tag::kHeader: case Tag::kHgroup: case Tag::kHr: case Tag::kHtml:
+    case Tag::kLegend: case Tag::kLi: case Tag::kMain: case Tag::kMenu:
+    case Tag::kNav: case Tag::kOl: case Tag::kP: case Tag::kPre:
+    case Tag::kSection: case Tag::kSummary: case Tag::kTable:
+    case Tag::kTbody: case Tag::kThead: case Tag::kTfoot: case Tag::kTr:
+    case Tag::kUl: case Tag::kOption: case Tag::kNoscript:
       return true;
     default:
       return false;
   }
 }
 
-bool is_invisible(GumboTag tag) {
+bool is_invisible(Tag tag) {
   switch (tag) {
-    case GUMBO_TAG_SCRIPT: case GUMBO_TAG_STYLE: case GUMBO_TAG_TEMPLATE:
-    case GUMBO_TAG_SVG: case GUMBO_TAG_IFRAME: case GUMBO_TAG_NOEMBED:
-    case GUMBO_TAG_NOFRAMES: case GUMBO_TAG_HEAD: case GUMBO_TAG_SELECT:
-    case GUMBO_TAG_TEXTAREA: case GUMBO_TAG_OBJECT: case GUMBO_TAG_APPLET:
-    case GUMBO_TAG_CANVAS: case GUMBO_TAG_AUDIO: case GUMBO_TAG_VIDEO:
-    case GUMBO_TAG_FRAMESET:
+    case Tag::kScript: case Tag::kStyle: case Tag::kTemplate:
+    case Tag::kSvg: case Tag::kIframe: case Tag::kNoembed:
+    case Tag::kNoframes: case Tag::kHead: case Tag::kSelect:
+    case Tag::kTextarea: case Tag::kObject: case Tag::kApplet:
+    case Tag::kCanvas: case Tag::kAudio: case Tag::kVideo:
+    case Tag::kFrameset:
       return true;
     default:
       return false;
@@ -167,9 +167,9 @@ void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
       continue;
     }
     switch (n.tag) {
-      case GUMBO_TAG_BR: writer.line_break(); break;
-      case GUMBO_TAG_TD: case GUMBO_TAG_TH: writer.space(); break;
-      case GUMBO_TAG_PRE: pres.push_back(n.end); break;
+      case Tag::kBr: writer.line_break(); break;
+      case Tag::kTd: case Tag::kTh: writer.space(); break;
+      case Tag::kPre: pres.push_back(n.end); break;
       default: break;
     }
     if (is_block(n.tag)) {

@@ -97,13 +97,16 @@ class FeedServer:
         self.feeds = {}
         self.shared = 0
         self.counter = 0
+        # Every feed request as (feed, start, end, User-Agent), monotonic seconds: which
+        # replica polled a feed when, and whether two polls of one feed overlapped.
+        self.poll_log = []
         for i in range(n_feeds):
             fmt = FORMATS[i % len(FORMATS)]
             charset = "windows-1251" if (fmt != "json11" and i % 5 == 1) else "utf-8"
             validators = {3: "etag", 5: "last_modified"}.get(i % 7, "both")
             feed = Feed("f%03d" % i, fmt, charset, gzip_body=(i % 3 == 2), validators=validators)
             self.feeds[feed.name] = feed
-        self.httpd = http.server.ThreadingHTTPServer((host, port), _make_handler(self))
+        self.httpd = _HTTPServer((host, port), _make_handler(self))
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = "http://%s:%d" % (host, self.port)
@@ -227,6 +230,14 @@ class FeedServer:
             for feed in self.feeds.values():
                 feed.reset_stats()
 
+    def polls(self, since=None, until=None):
+        """[(feed, start, end, user_agent)] of the requests that started in [since, until)
+        (time.monotonic() seconds; None = unbounded)."""
+        with self.lock:
+            log = list(self.poll_log)
+        return [p for p in log
+                if (since is None or p[1] >= since) and (until is None or p[1] < until)]
+
     # ---- serving --------------------------------------------------------------------------
 
     def _broken_body(self, feed):
@@ -263,6 +274,8 @@ class FeedServer:
             feed.in_flight += 1
             s["max_concurrent"] = max(s["max_concurrent"], feed.in_flight)
             delay = feed.delay
+            started = time.monotonic()
+            user_agent = s["user_agent"]
         try:
             if delay:
                 time.sleep(delay)
@@ -271,6 +284,7 @@ class FeedServer:
         finally:
             with self.lock:
                 feed.in_flight -= 1
+                self.poll_log.append((name, started, time.monotonic(), user_agent))
 
     def _respond(self, feed, handler, inm, ims):
         s = feed.stats
@@ -424,6 +438,14 @@ def _render_json11(server, feed):
 
 RENDERERS = {"rss20": _render_rss20, "atom10": _render_atom10, "rss10": _render_rss10,
              "json11": _render_json11}
+
+
+class _HTTPServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        # A client killed mid-connection (the crash tests SIGKILL replicas) is expected.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _make_handler(server):

@@ -6,6 +6,10 @@ Run one test by hand (a broker first: KAFKA_PORT=29192 scripts/kafka-local start
   KAFKA_BOOTSTRAP=127.0.0.1:29192 tests/e2e/pipeline_test.py \
       --feedpipe build/feedpipe --source-dir .  [--seed N] [--keep]
 or all of them: KAFKA_BOOTSTRAP=... ctest --test-dir build -L e2e --output-on-failure
+
+broker_fault_test.py also starts brokers of its own (scripts/kafka-local on --single-port) and
+uses the 3-broker cluster at $KAFKA_CLUSTER_PORT when one runs there (scripts/run-tests starts
+it), else starts one on --cluster-port.
 """
 
 import argparse
@@ -154,23 +158,30 @@ def write_config(workdir, config, name="feedpipe.yaml"):
 class Daemon:
     """`feedpipe run --config FILE` as a child process; stderr (JSON logs) goes to a file."""
 
-    def __init__(self, binary, config_path, workdir, listen):
+    def __init__(self, binary, config_path, workdir, listen, name=None):
         self.binary = binary
         self.config_path = config_path
         self.workdir = workdir
         self.listen = listen
+        self.name = name      # replicas of one test: distinct log files, named in messages
         self.proc = None
         self.starts = 0
         self.log_path = None
+        self.log_paths = []
 
-    def start(self):
+    def start(self, quiet=False):
         self.starts += 1
-        self.log_path = os.path.join(self.workdir.path, "feedpipe-%d.log" % self.starts)
+        base = "feedpipe-%s" % self.name if self.name else "feedpipe"
+        self.log_path = os.path.join(self.workdir.path, "%s-%d.log" % (base, self.starts))
+        self.log_paths.append(self.log_path)
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([self.binary, "run", "--config", self.config_path],
                                      stdout=log, stderr=subprocess.STDOUT)
         log.close()
-        print("started feedpipe pid %d (log %s)" % (self.proc.pid, self.log_path), flush=True)
+        if not quiet:
+            print("started feedpipe%s pid %d (log %s)"
+                  % (" " + self.name if self.name else "", self.proc.pid, self.log_path),
+                  flush=True)
         return self
 
     def url(self, path):
@@ -484,3 +495,222 @@ def check_cloudevents(records, feed_urls, ce_type="io.feedpipe.entry.v1"):
             bad.append("%s: %s" % (record_url(r), ", ".join(problems)))
     check(not bad, "CloudEvents headers on %d records" % len(records),
           "%d records with problems, e.g.\n  %s" % (len(bad), "\n  ".join(bad[:5])))
+
+
+# ---- several replicas, brokers the test owns, exact-set checks ------------------------------
+
+def replica_config(config, index, listen):
+    """A copy of `config` for replica `index`: its own static member id, listen address and
+    User-Agent (so the feed server can tell which replica polled)."""
+    c = json.loads(json.dumps(config))
+    c["kafka"]["instance_id"] = "r%d" % index
+    c["http"]["listen"] = listen
+    c["fetch"]["user_agent"] = replica_user_agent(index)
+    return c
+
+
+def replica_user_agent(index):
+    return "feedpipe-e2e-r%d/1" % index
+
+
+def replica_of_user_agent(user_agent):
+    """'feedpipe-e2e-r2/1 (+https://...)' -> 'r2'; None for other agents."""
+    head = (user_agent or "").split("/")[0]
+    return head[len("feedpipe-e2e-"):] if head.startswith("feedpipe-e2e-r") else None
+
+
+def start_replicas(args, work, config, count, first_index=0):
+    """`count` Daemons (names r<i>) with configs written from `config`; not started."""
+    out = []
+    for i in range(first_index, first_index + count):
+        listen = "127.0.0.1:%d" % free_port()
+        path = write_config(work, replica_config(config, i, listen), "feedpipe-r%d.yaml" % i)
+        out.append(Daemon(args.feedpipe, path, work, listen, name="r%d" % i))
+    return out
+
+
+class LocalKafka:
+    """A broker (or 3-node cluster) of the test's own, through scripts/kafka-local: for tests
+    that kill brokers, which must not touch the broker other tests share."""
+
+    def __init__(self, source_dir, port, nodes=1):
+        self.script = os.path.join(source_dir, "scripts", "kafka-local")
+        self.port = port
+        self.nodes = nodes
+        self.started = False
+
+    def _run(self, *cmd, timeout=300):
+        env = dict(os.environ, KAFKA_PORT=str(self.port), KAFKA_NODES=str(self.nodes))
+        env.pop("KAFKA_CONTROLLER_PORT", None)
+        started = time.monotonic()
+        r = subprocess.run([self.script] + list(cmd), env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout)
+        out = r.stdout.decode("utf-8", "replace").strip()
+        if r.returncode != 0:
+            fail("scripts/kafka-local %s (port %d) failed with %d:\n%s"
+                 % (" ".join(cmd), self.port, r.returncode, out))
+        print("kafka-local %s (port %d, %d node(s)): %.1fs"
+              % (" ".join(cmd), self.port, self.nodes, time.monotonic() - started), flush=True)
+        return out
+
+    def bootstrap(self):
+        return ",".join("127.0.0.1:%d" % self.node_port(i) for i in range(1, self.nodes + 1))
+
+    def node_port(self, node):
+        return self.port + 2 * (node - 1)
+
+    def node_of_broker_id(self, broker_id):
+        return broker_id  # kafka-local gives node i the broker id i
+
+    def running(self):
+        env = dict(os.environ, KAFKA_PORT=str(self.port))
+        env.pop("KAFKA_CONTROLLER_PORT", None)
+        env.pop("KAFKA_NODES", None)
+        return subprocess.run([self.script, "status"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode == 0
+
+    def start(self):
+        # A fresh cluster every time: old topics and transactions from an earlier run would
+        # only make the result harder to read.
+        self._run("wipe")
+        self.started = True
+        self._run("start")
+        return self
+
+    def kill(self):
+        self._run("kill")
+
+    def restart(self):
+        self._run("start")
+
+    def kill_node(self, node):
+        self._run("kill-node", str(node))
+
+    def start_node(self, node):
+        self._run("start-node", str(node))
+
+    def stop(self):
+        if self.started:
+            self._run("stop")
+            self._run("wipe")
+            self.started = False
+
+
+def create_topics(bootstrap, prefix, partitions, replication_factor, min_insync=None):
+    """The daemon's six topics, created before it starts (the daemon leaves existing topics
+    as they are), with a min.insync.replicas the daemon does not set itself."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    topics = []
+    for suffix in ("raw", "entries", "articles", "errors", "feed-state", "dedup-state"):
+        config = {}
+        if min_insync is not None:
+            config["min.insync.replicas"] = str(min_insync)
+        if suffix in ("feed-state", "dedup-state"):
+            config["cleanup.policy"] = "compact"
+        topics.append(NewTopic("%s.%s" % (prefix, suffix), num_partitions=partitions,
+                               replication_factor=replication_factor, config=config))
+    for name, f in admin.create_topics(topics, operation_timeout=30).items():
+        try:
+            f.result()
+        except Exception as e:
+            fail("creating topic %s: %s" % (name, e))
+    print("created the topics of %s: %d partitions, replication %d, min.insync.replicas %s"
+          % (prefix, partitions, replication_factor, min_insync), flush=True)
+    return [t.topic for t in topics]
+
+
+def topic_configs(bootstrap, topic):
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    res = ConfigResource(ConfigResource.Type.TOPIC, topic)
+    entries = list(admin.describe_configs([res]).values())[0].result(timeout=10)
+    return {k: v.value for k, v in entries.items()}
+
+
+def partition_leaders(bootstrap, topics):
+    """{(topic, partition): (leader broker id, replicas, isrs)} from metadata."""
+    from confluent_kafka.admin import AdminClient
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    md = admin.list_topics(timeout=10)
+    out = {}
+    for t in topics:
+        tm = md.topics.get(t)
+        if tm is None or tm.error is not None:
+            continue
+        for p, pm in tm.partitions.items():
+            out[(t, p)] = (pm.leader, list(pm.replicas), list(pm.isrs))
+    return out
+
+
+def exact_set(records, expected):
+    """Compares records (by canonical link) with the expected items: missing, unexpected,
+    duplicated (url -> n)."""
+    by_url = count_by_url(records)
+    return {
+        "items": len(expected),
+        "records": len(records),
+        "missing": sorted(set(expected) - set(by_url)),
+        "unexpected": sorted(u for u in by_url if u not in expected),
+        "duplicates": {u: len(rs) for u, rs in by_url.items() if len(rs) > 1},
+    }
+
+
+def check_exact_set(records, expected, what):
+    """Exactly one record per expected item, none missing, nothing else; returns the counts."""
+    r = exact_set(records, expected)
+    extra = sum(n - 1 for n in r["duplicates"].values())
+    print("%s: %d items, %d records, %d missing, %d unexpected, %d duplicate records over %d "
+          "items" % (what, r["items"], r["records"], len(r["missing"]), len(r["unexpected"]),
+                     extra, len(r["duplicates"])), flush=True)
+    check(not r["missing"], "%s: every one of %d items has a record" % (what, r["items"]),
+          "%d missing, e.g. %s" % (len(r["missing"]), r["missing"][:5]))
+    check(not r["unexpected"], "%s: no record for an item the feeds never had" % what,
+          "%d unexpected, e.g. %s" % (len(r["unexpected"]), r["unexpected"][:5]))
+    dups = list(r["duplicates"].items())[:5]
+    check(not r["duplicates"], "%s: exactly one record per item (%d records, %d items)"
+          % (what, r["records"], r["items"]),
+          "%d duplicate records over %d items, e.g. %s"
+          % (extra, len(r["duplicates"]), dups))
+    r["extra"] = extra
+    return r
+
+
+class ItemAdder:
+    """A thread that keeps adding items to random feeds of a FeedServer, and now and then a
+    story shared by two feeds (different guids, tracking parameters on one link)."""
+
+    def __init__(self, server, rng, period=0.5, feeds_per_tick=5, share_every=4):
+        import threading
+        self.server = server
+        self.rng = rng
+        self.period = period
+        self.feeds_per_tick = feeds_per_tick
+        self.share_every = share_every
+        self.ticks = 0
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name="item-adder", daemon=True)
+        names = sorted(server.feeds)
+        self.names = names
+        # RSS 1.0 items have no guid of their own: shared stories go to the other formats.
+        self.guid_feeds = [n for n in names if server.feeds[n].format != "rss10"]
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def _loop(self):
+        while not self.stopping.wait(self.period):
+            self.tick()
+
+    def tick(self):
+        self.ticks += 1
+        for name in self.rng.sample(self.names, min(self.feeds_per_tick, len(self.names))):
+            self.server.add_items(name, 1)
+        if self.share_every and self.ticks % self.share_every == 0:
+            self.server.share(self.rng.sample(self.guid_feeds, 2))
+
+    def stop(self):
+        self.stopping.set()
+        if self.thread.is_alive():
+            self.thread.join()

@@ -1,0 +1,633 @@
+#include "parser/html/stream_sanitize.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <vector>
+
+#include "parser/html/render.h"
+#include "parser/text.h"
+
+namespace feedpipe::parser::html {
+namespace {
+
+// Deepest nesting of kept elements; deeper allow-listed elements are unwrapped so hostile
+// input cannot grow the open-element stack without bound.
+constexpr std::size_t kMaxOpenElements = 1000;
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+enum class TokenKind : std::uint8_t { kText, kStartTag, kEndTag, kEnd };
+
+struct RawAttribute {
+  std::uint32_t name_offset;  // into Tokenizer::names_ (lower-cased)
+  std::uint32_t name_size;
+  std::string_view value;  // as written, references not decoded
+};
+
+// HTML tokenizer over a fragment. Comments, doctypes and processing instructions are
+// skipped; a tag cut off by the end of input is dropped, as HTML5 does.
+class Tokenizer {
+ public:
+  // `cdata_as_text`: `<![CDATA[` is literal text (feedparser); otherwise it is skipped to
+  // `]]>` like a comment.
+  Tokenizer(std::string_view input, bool cdata_as_text)
+      : in_(input), cdata_as_text_(cdata_as_text) {}
+
+  TokenKind next() {
+    attrs_.clear();
+    names_.clear();
+    self_closing_ = false;
+    while (pos_ < in_.size()) {
+      if (in_[pos_] != '<') {
+        std::size_t lt = in_.find('<', pos_);
+        if (lt == std::string_view::npos) lt = in_.size();
+        text_ = in_.substr(pos_, lt - pos_);
+        pos_ = lt;
+        return TokenKind::kText;
+      }
+      std::size_t p = pos_ + 1;
+      if (p < in_.size() && is_alpha(in_[p])) return start_tag(p);
+      if (p + 1 < in_.size() && in_[p] == '/' && is_alpha(in_[p + 1])) return end_tag(p + 1);
+      if (p < in_.size() && in_[p] == '!') {
+        if (in_.compare(p, 3, "!--") == 0) {
+          // A comment never closed by "-->" ends at the next '>' (sgmllib), so it cannot
+          // swallow the rest of the field.
+          std::size_t close = in_.find("-->", p + 3);
+          if (close == std::string_view::npos) {
+            skip_past(p + 3, ">");
+          } else {
+            pos_ = close + 3;
+          }
+          continue;
+        }
+        if (in_.compare(p, 8, "![CDATA[") == 0) {
+          if (cdata_as_text_) {
+            text_ = in_.substr(pos_, 9);
+            pos_ += 9;
+            return TokenKind::kText;
+          }
+          skip_past(p + 8, "]]>");
+          continue;
+        }
+        if (skip_declaration(p)) continue;
+      }
+      if (p < in_.size() && (in_[p] == '?' || in_[p] == '/')) {
+        if (skip_declaration(p)) continue;
+      }
+      text_ = in_.substr(pos_, 1);  // a '<' that opens nothing
+      ++pos_;
+      return TokenKind::kText;
+    }
+    return TokenKind::kEnd;
+  }
+
+  // After a start tag whose content is raw text (script, style, textarea ...): returns that
+  // text and stops before its end tag (or at the end of input).
+  std::string_view raw_text(std::string_view name) {
+    std::size_t start = pos_;
+    std::size_t i = pos_;
+    while ((i = in_.find("</", i)) != std::string_view::npos) {
+      std::size_t j = i + 2;
+      std::size_t k = 0;
+      while (k < name.size() && j + k < in_.size() && lower(in_[j + k]) == name[k]) ++k;
+      if (k == name.size() &&
+          (j + k >= in_.size() || is_space(in_[j + k]) || in_[j + k] == '>' || in_[j + k] == '/')) {
+        pos_ = i;
+        return in_.substr(start, i - start);
+      }
+      i += 2;
+    }
+    pos_ = in_.size();
+    return in_.substr(start);
+  }
+
+  std::string_view text() const { return text_; }
+  std::string_view name() const { return std::string_view(names_).substr(0, name_size_); }
+  bool self_closing() const { return self_closing_; }
+  const std::vector<RawAttribute>& attributes() const { return attrs_; }
+  std::string_view attribute_name(const RawAttribute& a) const {
+    return std::string_view(names_).substr(a.name_offset, a.name_size);
+  }
+
+ private:
+  // Doctypes and processing instructions run to '>'; without one the '<' is plain text.
+  bool skip_declaration(std::size_t from) {
+    std::size_t gt = in_.find('>', from);
+    if (gt == std::string_view::npos) return false;
+    pos_ = gt + 1;
+    return true;
+  }
+
+  void skip_past(std::size_t from, std::string_view terminator) {
+    std::size_t end = in_.find(terminator, from);
+    pos_ = end == std::string_view::npos ? in_.size() : end + terminator.size();
+  }
+
+  // Lower-cased name starting at `p` into names_; returns the index after it.
+  std::size_t read_name(std::size_t p, bool attribute) {
+    std::size_t start = p;
+    while (p < in_.size() && !is_space(in_[p]) && in_[p] != '/' && in_[p] != '>' &&
+           (!attribute || in_[p] != '=' || p == start)) {
+      names_ += lower(in_[p]);
+      ++p;
+    }
+    return p;
+  }
+
+  TokenKind start_tag(std::size_t p) {
+    p = read_name(p, false);
+    name_size_ = names_.size();
+    while (true) {
+      while (p < in_.size() && (is_space(in_[p]) || in_[p] == '/')) {
+        self_closing_ = in_[p] == '/';
+        ++p;
+      }
+      if (p >= in_.size()) return truncated();
+      if (in_[p] == '>') {
+        pos_ = p + 1;
+        return TokenKind::kStartTag;
+      }
+      self_closing_ = false;
+      RawAttribute a{static_cast<std::uint32_t>(names_.size()), 0, {}};
+      p = read_name(p, true);
+      a.name_size = static_cast<std::uint32_t>(names_.size() - a.name_offset);
+      while (p < in_.size() && is_space(in_[p])) ++p;
+      if (p < in_.size() && in_[p] == '=') {
+        ++p;
+        while (p < in_.size() && is_space(in_[p])) ++p;
+        if (p >= in_.size()) return truncated();
+        if (in_[p] == '"' || in_[p] == '\'') {
+          std::size_t close = in_.find(in_[p], p + 1);
+          if (close == std::string_view::npos) return truncated();
+          a.value = in_.substr(p + 1, close - p - 1);
+          p = close + 1;
+        } else {
+          std::size_t v = p;
+          while (p < in_.size() && !is_space(in_[p]) && in_[p] != '>') ++p;
+          a.value = in_.substr(v, p - v);
+        }
+      }
+      attrs_.push_back(a);
+    }
+  }
+
+  TokenKind end_tag(std::size_t p) {
+    p = read_name(p, false);
+    name_size_ = names_.size();
+    std::size_t gt = in_.find('>', p);
+    if (gt == std::string_view::npos) return truncated();
+    pos_ = gt + 1;
+    return TokenKind::kEndTag;
+  }
+
+  TokenKind truncated() {
+    pos_ = in_.size();
+    return TokenKind::kEnd;
+  }
+
+  std::string_view in_;
+  bool cdata_as_text_;
+  std::size_t pos_ = 0;
+  std::string_view text_;
+  std::string names_;  // tag name, then attribute names, lower-cased
+  std::size_t name_size_ = 0;
+  bool self_closing_ = false;
+  std::vector<RawAttribute> attrs_;
+};
+
+// Start tags that end an open paragraph.
+bool closes_paragraph(std::string_view name) {
+  return one_of(name, {"address", "article", "aside", "blockquote", "center", "details",
+                       "dialog", "dir", "div", "dl", "fieldset", "figcaption", "figure",
+                       "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
+                       "hr", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
+                       "table", "ul"});
+}
+
+bool is_void(std::string_view name) {
+  return one_of(name, {"area", "base", "basefont", "br", "col", "command", "embed", "frame",
+                       "hr", "img", "input", "isindex", "keygen", "link", "meta", "param",
+                       "source", "track", "wbr"});
+}
+
+// Elements whose content is raw text in HTML: markup inside is not markup.
+bool has_raw_text(std::string_view name) {
+  return one_of(name, {"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea",
+                       "title", "plaintext"});
+}
+
+// Elements dropped together with everything inside them by the sanitiser.
+bool sanitizer_drops(std::string_view name) {
+  return one_of(name, {"script", "style", "applet", "template", "noembed", "noframes", "svg",
+                       "head", "frameset", "xmp", "plaintext"});
+}
+
+// cp1252 code points a numeric reference in 128..159 means (feedparser maps them).
+constexpr char32_t kCp1252[32] = {
+    0x20AC, 0,      0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0,      0x017D, 0,      0,      0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
+
+void append_escaped(std::string_view text, std::string& out) {
+  for (char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\r': out += "&#13;"; break;  // a raw CR would read back as a newline
+      default: out += c;
+    }
+  }
+}
+
+// Writes a reference starting at text[i] == '&' back as feedparser does; returns the index
+// after what was consumed.
+std::size_t write_reference(std::string_view text, std::size_t i, std::string& out) {
+  std::size_t j = i + 1;
+  if (j < text.size() && text[j] == '#') {
+    ++j;
+    bool hex = j < text.size() && (text[j] == 'x' || text[j] == 'X');
+    if (hex) ++j;
+    std::size_t start = j;
+    std::uint32_t value = 0;
+    while (j < text.size() && (hex ? is_hex(text[j]) : is_digit(text[j]))) {
+      if (value < 0x110000) {
+        char c = lower(text[j]);
+        value = value * (hex ? 16 : 10) + static_cast<std::uint32_t>(is_digit(c) ? c - '0' : c - 'a' + 10);
+      }
+      ++j;
+    }
+    if (j == start) {
+      out += "&amp;";
+      return i + 1;
+    }
+    if (value >= 0x80 && value < 0xA0 && kCp1252[value - 0x80] != 0) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "&#x%x;", static_cast<unsigned>(kCp1252[value - 0x80]));
+      out += buf;
+    } else {
+      out += hex ? "&#x" : "&#";
+      for (std::size_t k = start; k < j; ++k) out += lower(text[k]);
+      out += ';';
+    }
+    return (j < text.size() && text[j] == ';') ? j + 1 : j;
+  }
+  std::size_t start = j;
+  while (j < text.size() && (is_alpha(text[j]) || (j > start && is_digit(text[j])))) ++j;
+  std::string_view name = text.substr(start, j - start);
+  if (!name.empty() && (!html_entity(name).empty() || name == "apos")) {
+    out += '&';
+    out.append(name);
+    out += ';';
+    return (j < text.size() && text[j] == ';') ? j + 1 : j;
+  }
+  out += "&amp;";
+  return i + 1;
+}
+
+// Text with its references kept as written; markup characters (and '"' in an attribute
+// value) escaped, newlines normalised.
+void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
+  // A plain byte loop: find_first_of with a character set calls memchr once per byte.
+  auto is_special = [attribute](char c) {
+    return c == '&' || c == '<' || c == '>' || c == '\r' || (attribute && c == '"');
+  };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t special = i;
+    while (special < text.size() && !is_special(text[special])) ++special;
+    out.append(text.substr(i, special - i));
+    if (special == text.size()) return;
+    i = special;
+    switch (text[i]) {
+      case '&': i = write_reference(text, i, out); break;
+      case '<': out += "&lt;"; ++i; break;
+      case '>': out += "&gt;"; ++i; break;
+      case '"': out += "&quot;"; ++i; break;
+      default:  // '\r', alone or before '\n'
+        out += '\n';
+        i += (i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
+    }
+  }
+}
+
+// Replaces every byte that is not part of a valid UTF-8 sequence with U+FFFD.
+void repair_utf8(std::string& s) {
+  if (valid_utf8(s)) return;
+  std::string fixed;
+  fixed.reserve(s.size() + 16);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (len > 0 && i + len <= s.size() && valid_utf8(std::string_view(s).substr(i, len))) {
+      fixed.append(s, i, len);
+      i += len;
+    } else {
+      fixed += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  s.swap(fixed);
+}
+
+class StreamSanitizer {
+ public:
+  StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out)
+      : tokens_(html, /*cdata_as_text=*/true), base_url_(base_url), out_(out) {}
+
+  void run() {
+    for (TokenKind kind = tokens_.next(); kind != TokenKind::kEnd; kind = tokens_.next()) {
+      if (kind == TokenKind::kText) {
+        if (dropped_depth_ == 0) write_text_as_written(tokens_.text(), out_);
+      } else if (kind == TokenKind::kStartTag) {
+        start_tag();
+      } else {
+        end_tag();
+      }
+    }
+    while (!open_.empty()) close_top();
+  }
+
+ private:
+  void start_tag() {
+    std::string_view name = tokens_.name();
+    if (dropped_depth_ > 0) {
+      if (name == dropped_name_ && !tokens_.self_closing()) ++dropped_depth_;
+      return;
+    }
+    if (sanitizer_drops(name)) {
+      if (has_raw_text(name)) {
+        tokens_.raw_text(name);
+      } else if (!tokens_.self_closing()) {
+        dropped_name_.assign(name);
+        dropped_depth_ = 1;
+      }
+      return;
+    }
+    close_implied(name);
+    bool keep = is_acceptable_element(name) && open_.size() < kMaxOpenElements;
+    if (keep) write_start_tag(name);
+    // textarea and title hold text; a frame's fallback content is meant as markup and is
+    // sanitised like the rest.
+    if (has_raw_text(name) && name != "iframe") {
+      std::string element(name);
+      write_text_as_written(tokens_.raw_text(element), out_);
+      if (keep) {
+        out_ += "</";
+        out_ += element;
+        out_ += '>';
+      }
+      return;
+    }
+    if (!keep || is_void(name)) return;
+    if (tokens_.self_closing()) {
+      out_ += "</";
+      out_.append(name);
+      out_ += '>';
+      return;
+    }
+    open_.emplace_back(name);
+  }
+
+  // The end tags HTML implies before this start tag (`<p>a<p>b`, list items, cells).
+  void close_implied(std::string_view name) {
+    if (open_.empty()) return;
+    if (closes_paragraph(name) && open_.back() == "p") {
+      close_top();
+      return;
+    }
+    auto close_through = [&](std::initializer_list<std::string_view> targets,
+                             std::initializer_list<std::string_view> boundaries) {
+      for (std::size_t i = open_.size(); i-- > 0;) {
+        if (one_of(open_[i], boundaries)) return;
+        if (one_of(open_[i], targets)) {
+          while (open_.size() > i) close_top();
+          return;
+        }
+      }
+    };
+    if (name == "li") close_through({"li"}, {"ul", "ol", "menu", "dir"});
+    else if (name == "dt" || name == "dd") close_through({"dt", "dd"}, {"dl"});
+    else if (name == "option") close_through({"option"}, {"select", "datalist", "optgroup"});
+    else if (name == "tr") close_through({"tr"}, {"table", "tbody", "thead", "tfoot"});
+    else if (name == "td" || name == "th") close_through({"td", "th"}, {"tr", "table"});
+  }
+
+  void write_start_tag(std::string_view name) {
+    out_ += '<';
+    out_.append(name);
+    written_.clear();
+    for (const RawAttribute& a : tokens_.attributes()) {
+      std::string_view attr = tokens_.attribute_name(a);
+      if (!is_acceptable_attribute(attr)) continue;
+      // HTML keeps the first of repeated attributes.
+      if (std::find(written_.begin(), written_.end(), attr) != written_.end()) continue;
+      written_.push_back(attr);
+      // Checks run on the value as it will be written (references normalised), so what is
+      // checked is what a reader of the output decodes.
+      as_written_.clear();
+      write_text_as_written(a.value, as_written_, /*attribute=*/true);
+      decoded_.clear();
+      decode_references(as_written_, decoded_, nullptr, nullptr);
+      if (!clean_attribute(name, attr, decoded_, base_url_, value_)) continue;
+      out_ += ' ';
+      out_.append(attr);
+      out_ += "=\"";
+      // Values cleaning left alone keep their references as written (feedparser).
+      if (value_ == decoded_ && attr != "style") {
+        out_ += as_written_;
+      } else {
+        append_escaped(value_, out_);
+      }
+      out_ += '"';
+    }
+    out_ += is_void(name) ? " />" : ">";
+  }
+
+  void end_tag() {
+    std::string_view name = tokens_.name();
+    if (dropped_depth_ > 0) {
+      if (name == dropped_name_) --dropped_depth_;
+      return;
+    }
+    auto it = std::find(open_.rbegin(), open_.rend(), name);
+    if (it == open_.rend()) return;  // nothing to close: stray end tags are dropped
+    std::size_t keep = open_.size() - static_cast<std::size_t>(it - open_.rbegin()) - 1;
+    while (open_.size() > keep) close_top();
+  }
+
+  void close_top() {
+    out_ += "</";
+    out_ += open_.back();
+    out_ += '>';
+    open_.pop_back();
+  }
+
+  Tokenizer tokens_;
+  std::string_view base_url_;
+  std::string& out_;
+  std::vector<std::string> open_;  // kept elements not closed yet
+  std::string dropped_name_;       // element whose content is being dropped
+  int dropped_depth_ = 0;
+  std::vector<std::string_view> written_;  // attributes of the current tag already written
+  std::string as_written_;
+  std::string decoded_;
+  std::string value_;
+};
+
+bool is_block_name(std::string_view name) {
+  return one_of(name, {"address", "article", "aside", "blockquote", "body", "caption", "center",
+                       "dd", "details", "dir", "div", "dl", "dt", "fieldset", "figcaption",
+                       "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
+                       "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p",
+                       "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr",
+                       "ul", "option", "noscript"});
+}
+
+bool is_invisible_name(std::string_view name) {
+  return one_of(name, {"script", "style", "template", "svg", "iframe", "noembed", "noframes",
+                       "head", "select", "textarea", "object", "applet", "canvas", "audio",
+                       "video", "frameset", "xmp", "plaintext"});
+}
+
+// Collapsed-whitespace text; breaks between blocks are written only when more text follows.
+class TextWriter {
+ public:
+  TextWriter(std::string& out, bool paragraphs) : out_(out), paragraphs_(paragraphs) {}
+
+  void text(std::string_view s, bool preformatted) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+      if (preformatted && s[i] == '\n') {
+        line_break();
+        ++i;
+        continue;
+      }
+      std::size_t ws = whitespace_at(s, i);
+      if (ws > 0) {
+        space_ = true;
+        i += ws;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < s.size() && whitespace_at(s, j) == 0) ++j;
+      word(s.substr(i, j - i));
+      i = j;
+    }
+  }
+
+  void block_break() {
+    if (paragraphs_) breaks_ = 2;
+    space_ = true;
+  }
+  void line_break() {
+    if (paragraphs_) breaks_ = std::max(breaks_, 1);
+    space_ = true;
+  }
+  void space() { space_ = true; }
+
+ private:
+  static std::size_t whitespace_at(std::string_view s, std::size_t i) {
+    char c = s[i];
+    if (is_space(c) || c == '\v') return 1;
+    if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
+    return 0;
+  }
+
+  void word(std::string_view w) {
+    if (!out_.empty()) {
+      if (breaks_ == 2) out_ += "\n\n";
+      else if (breaks_ == 1) out_ += '\n';
+      else if (space_) out_ += ' ';
+    }
+    breaks_ = 0;
+    space_ = false;
+    // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
+    for (std::size_t shy = w.find("\xC2\xAD"); shy != std::string_view::npos;
+         shy = w.find("\xC2\xAD")) {
+      out_.append(w.substr(0, shy));
+      w.remove_prefix(shy + 2);
+    }
+    out_.append(w);
+  }
+
+  std::string& out_;
+  bool paragraphs_;
+  int breaks_ = 0;
+  bool space_ = false;
+};
+
+}  // namespace
+
+std::string stream_sanitize(std::string_view html, std::string_view base_url) {
+  std::string out;
+  out.reserve(html.size() + html.size() / 8);
+  StreamSanitizer(html, base_url, out).run();
+  repair_utf8(out);
+  return out;
+}
+
+std::string stream_html_to_text(std::string_view html, bool paragraphs) {
+  std::string out;
+  out.reserve(html.size() / 2);
+  TextWriter writer(out, paragraphs);
+  Tokenizer tokens(html, /*cdata_as_text=*/false);
+  std::string decoded;
+  std::string hidden_name;  // invisible element whose content is being skipped
+  int hidden_depth = 0;
+  int pre_depth = 0;
+  for (TokenKind kind = tokens.next(); kind != TokenKind::kEnd; kind = tokens.next()) {
+    if (kind == TokenKind::kText) {
+      if (hidden_depth > 0) continue;
+      decoded.clear();
+      decode_references(tokens.text(), decoded, nullptr, nullptr);
+      writer.text(decoded, pre_depth > 0);
+      continue;
+    }
+    std::string_view name = tokens.name();
+    if (hidden_depth > 0) {
+      if (name == hidden_name) hidden_depth += kind == TokenKind::kStartTag ? 1 : -1;
+      continue;
+    }
+    if (kind == TokenKind::kStartTag) {
+      if (is_invisible_name(name)) {
+        if (has_raw_text(name)) {
+          tokens.raw_text(std::string(name));
+        } else if (!tokens.self_closing()) {
+          hidden_name.assign(name);
+          hidden_depth = 1;
+        }
+        continue;
+      }
+      if (name == "br") writer.line_break();
+      if (name == "td" || name == "th") writer.space();
+      if (name == "pre") ++pre_depth;
+      if (is_block_name(name)) writer.block_break();
+      if (has_raw_text(name)) {  // title: its text is plain
+        std::string element(name);
+        decoded.clear();
+        decode_references(tokens.raw_text(element), decoded, nullptr, nullptr);
+        writer.text(decoded, false);
+      }
+    } else {
+      if (name == "pre" && pre_depth > 0) --pre_depth;
+      if (name == "br") writer.line_break();
+      if (is_block_name(name)) writer.block_break();
+    }
+  }
+  repair_utf8(out);
+  return out;
+}
+
+}  // namespace feedpipe::parser::html
