@@ -122,8 +122,9 @@ class EnrichRole::Impl {
   void run() {
     while (running_) {
       producer_.poll(0);
-      // Short waits while pages load, so results are picked up promptly.
-      poll_consumer(in_flight_ > 0 || waiting_ > 0 ? 20 : 100);
+      // Results waiting: no wait at all. Pages loading: short waits, so results that come
+      // in are picked up promptly.
+      poll_consumer(inbox_has_results() ? 0 : in_flight_ > 0 || waiting_ > 0 ? 20 : 100);
       drain_inbox();
       const auto now = Clock::now();
       expire_attempts(now);
@@ -220,6 +221,11 @@ class EnrichRole::Impl {
     });
   }
 
+  bool inbox_has_results() {
+    std::lock_guard lock(inbox_->mutex);
+    return !inbox_->completions.empty();
+  }
+
   void drain_inbox() {
     std::vector<Completion> completions;
     {
@@ -308,7 +314,8 @@ class EnrichRole::Impl {
       for (const auto& job : work.jobs) {
         if (job.state != JobState::kDone) break;
         if (job.value) {
-          const std::string& topic = job.topic == Topic::kArticles ? topics_.articles : topics_.errors;
+          const std::string& topic =
+              job.topic == Topic::kArticles ? topics_.articles : topics_.errors;
           st = producer_.produce(topic, -1, job.entry.id, &*job.value, job.headers);
           if (!st) break;
           (job.topic == Topic::kArticles ? articles : errors)++;
@@ -333,6 +340,13 @@ class EnrichRole::Impl {
       log::warn(kLog, "enrich transaction failed; the completed work is kept and retried",
                 {{"error", st.error().message}});
       commit_retry_at_ = Clock::now() + kCommitRetryDelay;
+      // A transaction that could not be aborted stays open, and holds back every
+      // require_stable offset fetch of these partitions, until a new producer fences it.
+      if (!producer_.healthy()) {
+        if (auto rebuilt = producer_.rebuild(st.error().code, st.error().message); !rebuilt) {
+          log::error(kLog, "enrich producer rebuild failed", {{"error", rebuilt.error().message}});
+        }
+      }
       return;
     }
     for (const auto& [p, n] : prefix) {
@@ -433,6 +447,8 @@ class EnrichRole::Impl {
         self->parts_[tp.partition].next_offset = tp.offset >= 0 ? tp.offset : -1;
       }
       rd_kafka_assign(rk, partitions);
+      // A pause is kept by the partition across assignments; the new work starts unpaused.
+      rd_kafka_resume_partitions(rk, partitions);
       self->restored_ = true;
       self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->parts_.size())});
       log::info(kLog, "enrich partitions assigned",
@@ -440,7 +456,8 @@ class EnrichRole::Impl {
     } else {
       // Eager protocol: the generation is still ours, so the finished work commits before
       // the partitions go; what is still loading belongs to the next owner.
-      if (!self->closing_ && self->ready_count() > 0) {
+      // A lost assignment (session or poll interval exceeded) has no generation to commit in.
+      if (!self->closing_ && !rd_kafka_assignment_lost(rk) && self->ready_count() > 0) {
         self->commit_retry_at_ = {};
         self->commit();
       }

@@ -54,9 +54,9 @@ class EnrichListener : public EventSink {};
 class EnrichRole {
  public:
   struct Options {
-    int max_in_flight = 64;               // page fetches started and not yet done
-    int max_pending_per_partition = 256;  // uncommitted entries before the partition pauses
-    int max_batch = 100;                  // completed entries that trigger a commit at once
+    int max_in_flight = 64;                // page fetches started and not yet done
+    int max_pending_per_partition = 1000;  // uncommitted entries before the partition pauses
+    int max_batch = 500;                   // completed entries that trigger a commit at once
     std::chrono::milliseconds commit_interval{500};  // completed work waits at most this
     int max_attempts = 3;
     std::chrono::milliseconds retry_backoff{std::chrono::seconds(2)};  // doubles per attempt
