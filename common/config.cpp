@@ -254,13 +254,15 @@ class Loader {
       return;
     }
     std::set<std::string> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& k = it->first;
+    for (const auto& entry : node) {
+      // yaml-cpp iterators yield proxies; copy the (cheap, shared) nodes out of them.
+      const YAML::Node k = entry.first;
+      const YAML::Node value = entry.second;
       if (!k.IsScalar()) {
         add_at(origin_, line_of(k), prefix, "keys must be plain strings");
         continue;
       }
-      const std::string& name = k.Scalar();
+      const std::string name = k.Scalar();
       std::string key = prefix.empty() ? name : prefix + "." + name;
       lines_[key] = line_of(k);
       if (!seen.insert(name).second) {
@@ -271,7 +273,7 @@ class Loader {
         add(key, unknown_key_message(name, known));
         continue;
       }
-      fn(name, it->second, key);
+      fn(name, value, key);
     }
   }
 
@@ -509,7 +511,7 @@ class Loader {
       return;
     }
     for (std::size_t i = 0; i < v.size(); ++i) {
-      const YAML::Node& item = v[i];
+      const YAML::Node item = v[i];
       auto item_key = key + "[" + std::to_string(i) + "]";
       lines_[item_key] = line_of(item);
       FeedSpec spec = load_.config.feed_defaults;
