@@ -195,5 +195,27 @@ TEST(ParserFeed, JsonOutputUsesNeutralNames) {
   EXPECT_NE(json.find("\"version\":\"rss20\""), std::string::npos);
 }
 
+TEST(ParserFeed, ContentLocationAndLanguageHeadersSetBaseAndLanguage) {
+  DocumentInfo info;
+  info.base_url = "http://fetch.example/feeds/main.xml";
+  info.content_location = "/archive/2024/";  // relative: resolved against the request URI
+  info.content_language = "de";
+  auto f = parse_feed(R"(<rss version="2.0"><channel><title>T</title><link>front</link>
+<item><link>post-7</link></item></channel></rss>)", info);
+  EXPECT_FALSE(f.document.bozo) << f.document.bozo_reason;
+  EXPECT_EQ(f.feed.link, "http://fetch.example/archive/2024/front");
+  EXPECT_EQ(f.feed.language, "de");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].link, "http://fetch.example/archive/2024/post-7");
+}
+
+TEST(ParserFeed, XmlLangOverridesContentLanguage) {
+  DocumentInfo info;
+  info.content_language = "de";
+  auto f = parse_feed(R"(<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>T</title>
+</feed>)", info);
+  EXPECT_EQ(f.feed.language, "fr");
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
