@@ -233,7 +233,11 @@ std::int64_t to_int(std::string_view s) {
 // Text without markup or references has nothing to sanitise; most titles are like that.
 std::string sanitize(std::string_view html, std::string_view base) {
   if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
-  return html::sanitize_html(html, base);
+  std::string clean = html::sanitize_html(html, base);
+  // What surrounded dropped markup (a document's head, a script) is not content.
+  std::string_view kept = trim(clean);
+  if (kept.size() == clean.size()) return clean;
+  return std::string(kept);
 }
 
 // Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
@@ -551,6 +555,20 @@ class FeedReader {
     }
   }
 
+  // True when every element child of `n` is a `div` holding text only.
+  static bool only_text_divs(pugi::xml_node n) {
+    for (pugi::xml_node c : n.children()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string_view name = c.name();
+      std::size_t colon = name.find(':');
+      if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
+      if (!iequals(name, "div")) return false;
+      for (pugi::xml_node g : c.children())
+        if (g.type() == pugi::node_element) return false;
+    }
+    return true;
+  }
+
   struct TextValue {
     std::string value;
     std::string type;
@@ -585,6 +603,9 @@ class FeedReader {
         break;
       }
     std::string value;
+    // TypePad wraps escaped HTML in a <div> inside type="html" content: the div is a wrapper
+    // and its text is still the escaped markup (feedparser ignores such divs too).
+    if (has_elements && !is_xmlish && only_text_divs(n)) has_elements = false;
     if (has_elements && mode != "escaped") {
       bool atom_xhtml = version_ == "atom10" && type == "application/xhtml+xml";
       if (!is_xmlish) type = "application/xhtml+xml";

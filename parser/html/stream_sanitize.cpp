@@ -300,8 +300,10 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 // value) escaped, newlines normalised.
 void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
   // A plain byte loop: find_first_of with a character set calls memchr once per byte.
+  // '>' opens nothing in text and stays as written there (feedparser); attribute values
+  // escape it so they read the same in any context.
   auto is_special = [attribute](char c) {
-    return c == '&' || c == '<' || c == '>' || c == '\r' || (attribute && c == '"');
+    return c == '&' || c == '<' || c == '\r' || (attribute && (c == '"' || c == '>'));
   };
   std::size_t i = 0;
   while (i < text.size()) {

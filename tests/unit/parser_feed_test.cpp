@@ -217,5 +217,27 @@ TEST(ParserFeed, XmlLangOverridesContentLanguage) {
   EXPECT_EQ(f.feed.language, "fr");
 }
 
+TEST(ParserFeed, DivWrappingEscapedHtmlIsAWrapper) {
+  auto f = parse(R"(<feed xmlns="http://www.w3.org/2005/Atom"><entry>
+<content type="html"><div xmlns="http://www.w3.org/1999/xhtml">Say &lt;b&gt;hi&lt;/b&gt;</div></content>
+<summary type="html"><div xmlns="http://www.w3.org/1999/xhtml"><p>real &lt;i&gt;</p></div></summary>
+</entry></feed>)");
+  ASSERT_EQ(f.entries.size(), 1u);
+  ASSERT_EQ(f.entries[0].content.size(), 1u);
+  EXPECT_EQ(f.entries[0].content[0].value, "Say <b>hi</b>");
+  EXPECT_EQ(f.entries[0].content[0].type, "text/html");
+  // Markup inside the div: it is inline XHTML, its text stays text.
+  EXPECT_EQ(f.entries[0].summary, "<p>real &lt;i&gt;</p>");
+}
+
+TEST(ParserFeed, SanitisedHtmlIsTrimmed) {
+  auto f = parse(R"(<rss version="2.0"><channel><item><description>&lt;html&gt;&lt;head&gt;
+&lt;title&gt;Page&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;&lt;/head&gt;
+&lt;body&gt;  &lt;p&gt;Body&lt;/p&gt;
+&lt;/body&gt;&lt;/html&gt;</description></item></channel></rss>)");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].summary, "<p>Body</p>");
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
