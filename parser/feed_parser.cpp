@@ -799,7 +799,6 @@ class FeedReader {
         is_link = perma != "false";
         if (entry) {
           entry->guid_is_permalink = is_link;
-          if (is_link) entry->ext["guidislink"] = "true";
         }
         if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
       }
@@ -1248,7 +1247,12 @@ class FeedReader {
       std::string about = attr(n, "rdf:about");
       if (!about.empty()) e.id = about;
     }
-    if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
+    // A permalink guid stands in for the link only when the item has none (feedparser's
+    // guidislink).
+    if (e.link.empty() && e.guid_is_permalink) {
+      e.ext["guidislink"] = "true";
+      e.link = guid_link_;
+    }
     // Like feedparser, an entry without a summary shows its first text or HTML content.
     if (e.summary.empty()) {
       for (const auto& ct : e.content) {

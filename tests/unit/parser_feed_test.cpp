@@ -239,5 +239,20 @@ TEST(ParserFeed, SanitisedHtmlIsTrimmed) {
   EXPECT_EQ(f.entries[0].summary, "<p>Body</p>");
 }
 
+TEST(ParserFeed, PermalinkGuidStandsInForAMissingLinkOnly) {
+  auto f = parse(R"(<rss version="2.0"><channel>
+<item><guid>http://a.example/1</guid></item>
+<item><guid isPermaLink="true">http://a.example/2</guid><link>http://a.example/two</link></item>
+<item><guid isPermaLink="false">x-3</guid></item>
+</channel></rss>)");
+  ASSERT_EQ(f.entries.size(), 3u);
+  EXPECT_EQ(f.entries[0].link, "http://a.example/1");
+  EXPECT_EQ(f.entries[0].ext.count("guidislink"), 1u);
+  EXPECT_EQ(f.entries[1].link, "http://a.example/two");
+  EXPECT_EQ(f.entries[1].ext.count("guidislink"), 0u);
+  EXPECT_EQ(f.entries[2].link, "");
+  EXPECT_EQ(f.entries[2].ext.count("guidislink"), 0u);
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
