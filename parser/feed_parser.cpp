@@ -322,13 +322,21 @@ class FeedReader {
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
 
-  // Every prefixed element and attribute name must have a declaration in scope.
+  // Every prefixed element and attribute name must have a declaration in scope, and every
+  // namespace name must be a URI reference, which holds no whitespace (XML parsers that
+  // split names on a space reject it).
   void check_prefixes(pugi::xml_node root) {
     std::vector<NsDecl> scope;
+    bool bad_uri = false;
     auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
       size_t mark = scope.size();
       for (pugi::xml_attribute a : n.attributes()) {
         std::string_view an = a.name();
+        if (!an.starts_with("xmlns")) continue;
+        if (std::string_view(a.value()).find_first_of(" \t\r\n") != std::string_view::npos) {
+          bad_uri = true;
+          return false;
+        }
         if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
       }
       auto declared = [&](std::string_view name) {
@@ -347,7 +355,8 @@ class FeedReader {
       scope.resize(mark);
       return ok;
     };
-    if (!walk(walk, root)) note_bozo("undeclared namespace prefix");
+    if (walk(walk, root)) return;
+    note_bozo(bad_uri ? "namespace name is not a URI (whitespace)" : "undeclared namespace prefix");
   }
 
   void note_bozo(std::string_view reason) {

@@ -254,5 +254,16 @@ TEST(ParserFeed, PermalinkGuidStandsInForAMissingLinkOnly) {
   EXPECT_EQ(f.entries[2].ext.count("guidislink"), 0u);
 }
 
+TEST(ParserFeed, NamespaceNameWithWhitespaceIsBozoButParsed) {
+  auto f = parse(R"(<rss version="2.0" xmlns:m="http://a.example/
+/ns/"><channel><title>T</title><m:x>1</m:x><item><title>I</title></item></channel></rss>)");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.feed.title, "T");
+  EXPECT_EQ(f.entries.size(), 1u);
+  auto ok = parse(R"(<rss version="2.0" xmlns:m="http://a.example/ns/"><channel><title>T</title>
+</channel></rss>)");
+  EXPECT_FALSE(ok.document.bozo) << ok.document.bozo_reason;
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
