@@ -265,5 +265,15 @@ TEST(ParserFeed, NamespaceNameWithWhitespaceIsBozoButParsed) {
   EXPECT_FALSE(ok.document.bozo) << ok.document.bozo_reason;
 }
 
+TEST(ParserFeed, MacGreekAndMacTurkishAreDecodedWithTheirOwnTables) {
+  auto greek = parse("<?xml version=\"1.0\" encoding=\"macgreek\"?>\n"
+                     "<rss version=\"2.0\"><channel><title>\x80 \xE1</title></channel></rss>");
+  EXPECT_FALSE(greek.document.bozo) << greek.document.bozo_reason;
+  EXPECT_EQ(greek.feed.title, "\u00C4 \u03B1");  // Ä α
+  auto turkish = parse("<?xml version=\"1.0\" encoding=\"macturkish\"?>\n"
+                       "<rss version=\"2.0\"><channel><title>\xDA\xDF\x80</title></channel></rss>");
+  EXPECT_EQ(turkish.feed.title, "\u011E\u015F\u00C4");  // Ğ ş Ä
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
