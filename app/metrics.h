@@ -66,6 +66,8 @@ class Metrics {
   prometheus::Counter& duplicates_feed() { return *duplicates_feed_; }
   prometheus::Counter& duplicates_global() { return *duplicates_global_; }
   prometheus::Counter& record_revisions() { return *record_revisions_; }
+  prometheus::Counter& updates_ignored() { return *updates_ignored_; }
+  prometheus::Counter& dedup_state_expired() { return *dedup_state_expired_; }
   prometheus::Counter& transactions_committed(RoleLabel r) { return *txn_committed_[idx(r)]; }
   prometheus::Counter& transactions_aborted(RoleLabel r) { return *txn_aborted_[idx(r)]; }
   prometheus::Histogram& transaction_duration(RoleLabel r) { return *txn_duration_[idx(r)]; }
@@ -80,6 +82,10 @@ class Metrics {
   prometheus::Counter& articles_ok() { return *articles_ok_; }
   prometheus::Counter& articles_error() { return *articles_error_; }
   prometheus::Histogram& extract_duration() { return *extract_duration_; }
+  prometheus::Gauge& enrich_in_flight() { return *enrich_in_flight_; }
+  prometheus::Gauge& enrich_waiting() { return *enrich_waiting_; }
+  prometheus::Gauge& enrich_paused_partitions() { return *enrich_paused_partitions_; }
+  prometheus::Counter& article_retries(ErrorCode c) { return *article_retries_[static_cast<std::size_t>(c)]; }
 
   // lifecycle
   prometheus::Gauge& ready() { return *ready_; }
@@ -120,6 +126,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* queue_capacity_family_ = nullptr;
   prometheus::Counter *articles_ok_ = nullptr, *articles_error_ = nullptr;
   prometheus::Histogram* extract_duration_ = nullptr;
+  prometheus::Gauge *enrich_in_flight_ = nullptr, *enrich_waiting_ = nullptr;
+  prometheus::Gauge* enrich_paused_partitions_ = nullptr;
+  std::array<prometheus::Counter*, kErrorCodeCount> article_retries_{};
+  prometheus::Counter *updates_ignored_ = nullptr, *dedup_state_expired_ = nullptr;
   prometheus::Gauge *ready_ = nullptr, *reload_successful_ = nullptr,
                     *reload_success_time_ = nullptr;
 
