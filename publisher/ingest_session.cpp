@@ -109,9 +109,9 @@ class IngestSession::Impl {
         }
         ++item_count;
       }
-      const std::string value = encode_feed_state(poll.state);
+      const std::string value = poll.forget ? std::string() : encode_feed_state(poll.state);
       if (auto st = producer_.produce(topics_.feed_state, partition_of(poll.state.url),
-                                      poll.state.url, &value);
+                                      poll.state.url, poll.forget ? nullptr : &value);
           !st) {
         return fail(st.error());
       }

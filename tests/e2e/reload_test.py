@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """End-to-end: SIGHUP reloads the feed list. Feeds added to the config file are polled and
-published, removed ones stop being polled, a feed in both keeps its state (nothing published
-twice); a config that does not validate is refused with the metric and a log line, and the
+published, removed ones stop being polled and their state is deleted from feed-state (a
+tombstone), a feed in both keeps its state (nothing published twice); a config that does not validate is refused with the metric and a log line, and the
 daemon goes on with the list it had."""
 
 import os
@@ -71,6 +71,21 @@ def main():
         for n in removed:
             check(stats[n]["requests"] == 0, "removed feed %s is no longer polled" % n,
                   "%d requests after the reload" % stats[n]["requests"])
+        state_reader = harness.TopicReader(args.bootstrap, prefix + ".feed-state")
+        try:
+            def last_states():
+                state_reader.drain(quiet_seconds=1, max_seconds=10)
+                return {r.key: r.raw for r in state_reader.records}
+
+            removed_urls = [server.feed_url(n) for n in removed]
+            harness.wait_for(lambda: all(last_states().get(u, b"") is None for u in removed_urls),
+                             args.timeout, "tombstones for the removed feeds' states in feed-state")
+            last = last_states()
+            check(all(last.get(server.feed_url(n)) for n in second),
+                  "the listed feeds keep their state in feed-state",
+                  str({n: last.get(server.feed_url(n)) is not None for n in second}))
+        finally:
+            state_reader.close()
 
         step("a config that does not validate is refused; the daemon keeps its list")
         with open(config_path, "w") as f:
