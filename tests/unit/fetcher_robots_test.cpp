@@ -81,12 +81,15 @@ TEST(FetcherRobots, LongestMatchWinsAndAllowWinsTies) {
       "Disallow: /folder/\n"
       "Allow: /folder/page\n"
       "Disallow: /folder/page/deeper\n"
+      "Disallow: /same\n"
       "Allow: /same\n"
-      "Disallow: /same\n");
+      "Allow: /tie-other-order\n"
+      "Disallow: /tie-other-order\n");
   EXPECT_FALSE(r.allowed("/folder/other"));
   EXPECT_TRUE(r.allowed("/folder/page.html"));
   EXPECT_FALSE(r.allowed("/folder/page/deeper/x"));
   EXPECT_TRUE(r.allowed("/same/thing"));
+  EXPECT_TRUE(r.allowed("/tie-other-order"));
   EXPECT_TRUE(r.allowed("/elsewhere"));
 }
 
