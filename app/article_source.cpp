@@ -46,9 +46,7 @@ bool FetcherArticleSource::on_result(FetchResult&& result) {
     pending_.erase(it);
   }
   if (!result.ok()) {
-    // A page robots.txt refused was never fetched: counted by the fetcher's robots metrics,
-    // not as an extraction failure. Non-retriable, so it goes to the errors topic at once.
-    if (result.error->code != ErrorCode::kRobotsDisallowed) metrics_.articles_error().Increment();
+    metrics_.articles_error().Increment();
     done(*result.error);
     return true;
   }
