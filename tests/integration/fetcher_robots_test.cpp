@@ -352,6 +352,87 @@ TEST(FetcherRobots, CrawlDelaySpacesArticleFetches) {
   for (const auto& r : h.collector.results()) EXPECT_TRUE(r.ok());
 }
 
+TEST(FetcherRobots, CachedForMaxAgeWhenShorterThanADay) {
+  TestHttpServer server;
+  server.server().Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "max-age=120");
+    res.set_content("User-agent: *\nDisallow: /x\n", "text/plain");
+  });
+  serve_page(server, "/a");
+  server.start();
+  Harness h;
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(1));
+  h.advance(119s);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(2));
+  EXPECT_EQ(server.count("/robots.txt"), 1u);
+  h.advance(2s);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(3));
+  EXPECT_EQ(server.count("/robots.txt"), 2u);
+  EXPECT_EQ(server.count("/a"), 3u);
+}
+
+TEST(FetcherRobots, CachedForADayAtMost) {
+  TestHttpServer server;
+  server.server().Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) {
+    res.set_header("Cache-Control", "max-age=604800");  // a week: still refreshed daily
+    res.set_content("User-agent: *\nDisallow: /x\n", "text/plain");
+  });
+  serve_page(server, "/a");
+  server.start();
+  Harness h;
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(1));
+  h.advance(24h - 1s);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(2));
+  EXPECT_EQ(server.count("/robots.txt"), 1u);
+  h.advance(2s);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(3));
+  EXPECT_EQ(server.count("/robots.txt"), 2u);
+}
+
+TEST(FetcherRobots, ThrottledRobotsTxtHonoursRetryAfter) {
+  TestHttpServer server;
+  server.server().Get("/robots.txt", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 503;
+    res.set_header("Retry-After", "3600");
+  });
+  serve_page(server, "/a");
+  server.start();
+  Harness h;
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(1));
+  expect_robots_denied(h.collector.results()[0]);
+  // Past the usual retry of an unreachable robots.txt, still inside the Retry-After.
+  h.advance(kRobotsUnreachableTtl + 1min);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(2));
+  expect_robots_denied(h.collector.results()[1]);
+  EXPECT_EQ(server.count("/robots.txt"), 1u);
+  EXPECT_EQ(server.count("/a"), 0u);
+}
+
+TEST(FetcherRobots, RobotsTxtFetchMeetsTheAddressGuard) {
+  TestHttpServer server;
+  serve_robots(server, "User-agent: *\nDisallow:\n");
+  serve_page(server, "/a");
+  server.start();
+  FetchConfig config = test_config();
+  config.allow_private_networks.clear();
+  Harness h(config);
+  h.fetch(server.url("/a"));
+  ASSERT_TRUE(h.collector.wait_for(1));
+  const FetchResult r = h.collector.results()[0];
+  ASSERT_TRUE(r.error.has_value());
+  EXPECT_EQ(r.error->code, ErrorCode::kBlockedAddress);  // the article's own guard says so
+  EXPECT_EQ(server.count("/robots.txt"), 0u);
+  EXPECT_EQ(server.count("/a"), 0u);
+}
+
 TEST(FetcherRobots, OversizedRobotsTxtIsParsedUpToTheCap) {
   TestHttpServer server;
   std::string body = "User-agent: *\nDisallow: /early\n";
