@@ -192,7 +192,21 @@ RobotsRules RobotsRules::parse(std::string_view body, std::string_view product_t
   RobotsRules out;
   out.rules_ = std::move(chosen.rules);
   out.crawl_delay_ = chosen.crawl_delay;
+  out.build_index();
   return out;
+}
+
+void RobotsRules::build_index() {
+  constexpr std::size_t kIndexFrom = 64;  // below this a plain scan is as fast
+  if (rules_.size() < kIndexFrom) return;
+  for (std::uint32_t i = 0; i < rules_.size(); ++i) {
+    const std::string& p = rules_[i].pattern;
+    const std::string literal = p.substr(0, p.find_first_of("*$"));
+    by_literal_[literal].push_back(i);
+    literal_lengths_.push_back(literal.size());
+  }
+  std::sort(literal_lengths_.begin(), literal_lengths_.end());
+  literal_lengths_.erase(std::unique(literal_lengths_.begin(), literal_lengths_.end()), literal_lengths_.end());
 }
 
 bool RobotsRules::allowed(std::string_view path) const {
@@ -203,13 +217,23 @@ bool RobotsRules::allowed(std::string_view path) const {
   size_t best_length = 0;
   bool best_allow = true;
   bool any = false;
-  for (const Rule& rule : rules_) {
-    if (!matches(rule.pattern, normal)) continue;
+  auto consider = [&](const Rule& rule) {
+    if (!matches(rule.pattern, normal)) return;
     const size_t length = rule.pattern.size();
     if (!any || length > best_length || (length == best_length && rule.allow && !best_allow)) {
       best_length = length;
       best_allow = rule.allow;
       any = true;
+    }
+  };
+  if (by_literal_.empty()) {
+    for (const Rule& rule : rules_) consider(rule);
+  } else {
+    for (const size_t length : literal_lengths_) {
+      if (length > normal.size()) break;
+      const auto it = by_literal_.find(std::string_view(normal).substr(0, length));
+      if (it == by_literal_.end()) continue;
+      for (const std::uint32_t i : it->second) consider(rules_[i]);
     }
   }
   return !any || best_allow;
@@ -218,6 +242,11 @@ bool RobotsRules::allowed(std::string_view path) const {
 std::size_t RobotsRules::memory_bytes() const {
   std::size_t n = sizeof(RobotsRules) + rules_.capacity() * sizeof(Rule);
   for (const Rule& r : rules_) n += r.pattern.capacity();
+  constexpr std::size_t kHashNode = 64;
+  for (const auto& [literal, indices] : by_literal_) {
+    n += kHashNode + literal.capacity() + indices.capacity() * sizeof(std::uint32_t);
+  }
+  n += literal_lengths_.capacity() * sizeof(std::size_t) + by_literal_.bucket_count() * sizeof(void*);
   return n;
 }
 

@@ -6,6 +6,8 @@
 // does the fetching and the waiting (fetcher.cpp).
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <list>
 #include <optional>
 #include <string>
@@ -57,8 +59,19 @@ class RobotsRules {
     std::string pattern;  // normalised; may hold '*' and a trailing '$'
     bool allow = false;
   };
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  void build_index();
+
   std::vector<Rule> rules_;
   std::optional<Millis> crawl_delay_;
+  // Large files only: rule indices by literal prefix (the pattern up to its first '*' or '$').
+  // A rule can match only a path that starts with its literal prefix, so a check looks up
+  // the path's prefixes of the lengths present instead of trying every rule.
+  std::unordered_map<std::string, std::vector<std::uint32_t>, StringHash, std::equal_to<>> by_literal_;
+  std::vector<std::size_t> literal_lengths_;  // ascending, distinct
 };
 
 // How a robots.txt fetch ended, in RFC 9309 2.3.1 terms.

@@ -209,6 +209,36 @@ TEST(FetcherRobots, HugeFileIsParsedUpToTheCapAndACutLineIsDropped) {
   EXPECT_GT(r.rule_count(), 1000u);
 }
 
+TEST(FetcherRobots, LargeFilesDecideAsSmallOnes) {
+  // Large files are matched through an index of literal prefixes; the filler rules below
+  // match none of the paths, so both files must decide every path the same way.
+  const std::string rules_that_matter =
+      "Disallow: /folder/\n"
+      "Allow: /folder/page\n"
+      "Disallow: /*.pdf$\n"
+      "Disallow: *secret\n"
+      "Allow: /$\n"
+      "Disallow: /exact$\n"
+      "Disallow: /a*b*c\n"
+      "Allow: /a/b/c/open\n"
+      "Disallow: /%7Euser\n";
+  std::string large = "User-agent: *\n";
+  for (int i = 0; i < 500; ++i) large += "Disallow: /zz-filler-" + std::to_string(i) + "/*/x$\n";
+  large += rules_that_matter;
+  const auto small_rules = rules("User-agent: *\n" + rules_that_matter);
+  const auto large_rules = rules(large);
+  ASSERT_GT(large_rules.rule_count(), 500u);
+  const char* paths[] = {"/", "/folder/", "/folder/page", "/folder/page2", "/folder/x", "/doc.pdf",
+                         "/doc.pdf?x", "/top-secret/x", "/x/secret", "/exact", "/exact/", "/a/b/c",
+                         "/a/b/c/open/1", "/abc", "/ab", "/~user/x", "/%7euser/y", "/other", "/zz-filler-1/a",
+                         "/zz-filler-1/a/x/y"};
+  for (const char* path : paths) {
+    EXPECT_EQ(large_rules.allowed(path), small_rules.allowed(path)) << path;
+  }
+  EXPECT_FALSE(large_rules.allowed("/zz-filler-7/q/x"));  // the filler rules work too
+  EXPECT_TRUE(large_rules.allowed("/zz-filler-7/q/x/more"));
+}
+
 TEST(FetcherRobots, OutcomeOfAFetchFollowsRfc9309) {
   EXPECT_EQ(classify_robots(200, true), RobotsSource::kParsed);
   EXPECT_EQ(classify_robots(404, true), RobotsSource::kUnavailable);
