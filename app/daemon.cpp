@@ -602,6 +602,21 @@ void Daemon::record_fetch_event(const fetcher::FetchEvent& event) {
             log::warn("fetcher", "feed failing, retried at the backoff ceiling",
                       {{"group", e.group},
                        {"error_type", e.error ? to_string(*e.error) : std::string_view("")}});
+        } else if constexpr (std::is_same_v<E, fetcher::RobotsFetched>) {
+          switch (e.source) {
+            case fetcher::RobotsSource::kParsed: metrics_.robots_fetches(RobotsResultLabel::kParsed).Increment(); break;
+            case fetcher::RobotsSource::kUnavailable:
+              metrics_.robots_fetches(RobotsResultLabel::kUnavailable).Increment();
+              break;
+            case fetcher::RobotsSource::kUnreachable:
+              metrics_.robots_fetches(RobotsResultLabel::kUnreachable).Increment();
+              break;
+          }
+        } else if constexpr (std::is_same_v<E, fetcher::ArticleRobotsDenied>) {
+          metrics_.article_robots_denied(e.source == fetcher::RobotsSource::kUnreachable
+                                             ? RobotsDenyLabel::kUnreachable
+                                             : RobotsDenyLabel::kDisallowed)
+              .Increment();
         } else if constexpr (std::is_same_v<E, fetcher::ScheduleLateness>) {
           metrics_.schedule_lateness().Observe(std::chrono::duration<double>(e.lateness).count());
         } else if constexpr (std::is_same_v<E, fetcher::InFlight>) {

@@ -218,6 +218,22 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Register(r)
                             .Add({}, kLatencyBuckets);
 
+  auto& robots = BuildCounter()
+                     .Name("feedpipe_robots_fetches_total")
+                     .Help("robots.txt fetches for article pages, by outcome (parsed; unavailable: "
+                           "4xx, all allowed; unreachable: 5xx or network error, all disallowed)")
+                     .Register(r);
+  robots_fetches_[0] = &robots.Add({{"result", "parsed"}});
+  robots_fetches_[1] = &robots.Add({{"result", "unavailable"}});
+  robots_fetches_[2] = &robots.Add({{"result", "unreachable"}});
+  auto& robots_denied = BuildCounter()
+                            .Name("feedpipe_article_robots_denied_total")
+                            .Help("Article pages not fetched because of robots.txt (disallowed by its "
+                                  "rules, or the file was unreachable)")
+                            .Register(r);
+  article_robots_denied_[0] = &robots_denied.Add({{"reason", "disallowed"}});
+  article_robots_denied_[1] = &robots_denied.Add({{"reason", "unreachable"}});
+
   parse_duration_ = &BuildHistogram()
                          .Name("feedpipe_parse_duration_seconds")
                          .Help("Time to parse and normalise one feed document")

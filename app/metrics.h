@@ -23,6 +23,8 @@ namespace feedpipe::app {
 enum class FetchKindLabel { kFeed = 0, kArticle = 1 };
 enum class TopicLabel { kRaw = 0, kEntries, kArticles, kErrors, kFeedState, kDedupState };
 enum class RoleLabel { kIngest = 0, kDedup, kEnrich };
+enum class RobotsResultLabel { kParsed = 0, kUnavailable, kUnreachable };  // RFC 9309 2.3.1
+enum class RobotsDenyLabel { kDisallowed = 0, kUnreachable };
 inline constexpr std::size_t kErrorCodeCount = std::size(kAllErrorCodes);
 
 struct KafkaClientStats;  // librdkafka statistics, see app/kafka_stats.h
@@ -52,6 +54,8 @@ class Metrics {
   prometheus::Gauge& feeds_backoff() { return *feeds_backoff_; }
   prometheus::Gauge& feeds_failing() { return *feeds_failing_; }
   prometheus::Histogram& schedule_lateness() { return *schedule_lateness_; }
+  prometheus::Counter& robots_fetches(RobotsResultLabel r) { return *robots_fetches_[idx(r)]; }
+  prometheus::Counter& article_robots_denied(RobotsDenyLabel r) { return *article_robots_denied_[idx(r)]; }
 
   // parse
   prometheus::Histogram& parse_duration() { return *parse_duration_; }
@@ -108,6 +112,8 @@ class Metrics {
   prometheus::Gauge* fetch_in_flight_ = nullptr;
   prometheus::Gauge *feeds_ok_ = nullptr, *feeds_backoff_ = nullptr, *feeds_failing_ = nullptr;
   prometheus::Histogram* schedule_lateness_ = nullptr;
+  std::array<prometheus::Counter*, 3> robots_fetches_{};
+  std::array<prometheus::Counter*, 2> article_robots_denied_{};
   prometheus::Histogram* parse_duration_ = nullptr;
   std::array<prometheus::Counter*, kErrorCodeCount> parse_errors_{};
   prometheus::Counter* documents_bozo_ = nullptr;

@@ -273,9 +273,10 @@ class EnrichRole::Impl {
     job.topic = Topic::kErrors;
     job.value = encode_dead_letter(job.entry, "enrich", error.code, error.message, job.attempts);
     job.headers = {{"content-type", "application/json"}};
-    log::warn(kLog, "article page given up, dead letter written",
-              {{"url", job.entry.link}, {"error_type", to_string(error.code)},
-               {"attempts", job.attempts}});
+    // robots.txt refusals are logged by the fetcher once per origin, not once per page.
+    const auto level = error.code == ErrorCode::kRobotsDisallowed ? log::Level::kDebug : log::Level::kWarn;
+    log::write(level, kLog, "article page given up, dead letter written",
+               {{"url", job.entry.link}, {"error_type", to_string(error.code)}, {"attempts", job.attempts}});
   }
 
   // Entries at the front of their partition that are done: what the next commit covers.

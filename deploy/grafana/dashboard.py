@@ -198,6 +198,9 @@ def build():
           (quantile(0.95, "feedpipe_extract_duration_seconds"), "p95")], unit="s")
     b.ts("Article fetch latency p95", "p95 duration of article page fetches.",
          [(quantile(0.95, "feedpipe_fetch_duration_seconds", extra='kind="article"'), "p95")], unit="s")
+    b.ts("robots.txt /s", "robots.txt fetches for article pages by outcome (parsed; unavailable = 4xx, all allowed; unreachable = 5xx or network error, all refused for a while) and article pages refused by reason.",
+         [(f"sum by (result) ({rate('feedpipe_robots_fetches_total')})", "fetch {{result}}"),
+          (f"sum by (reason) ({rate('feedpipe_article_robots_denied_total')})", "refused {{reason}}")], unit="ops")
 
     b.row("Kafka")
     b.ts("Brokers up", "Brokers each client is connected to (librdkafka statistics).",
