@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fetcher/fetcher.h"
+#include "tests/integration/support/fetch_collector.h"
 #include "tests/integration/support/test_http_server.h"
 
 namespace feedpipe::fetcher {
@@ -18,53 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using feedpipe::testing::TestHttpServer;
 
-class Collector : public Listener {
- public:
-  void on_result(FetchResult&& r) override {
-    std::lock_guard lock(mu_);
-    results_.push_back(std::move(r));
-    cv_.notify_all();
-  }
-  void on_event(const FetchEvent& e) override {
-    std::lock_guard lock(mu_);
-    if (auto* t = std::get_if<HostThrottled>(&e)) throttles_.push_back(*t);
-    if (auto* d = std::get_if<FetchDone>(&e)) done_.push_back(*d);
-    if (auto* s = std::get_if<FeedStateChanged>(&e)) changes_.push_back(s->to);
-  }
-  // Blocks until `n` results arrived; false only if the deadline (a hang guard) passed.
-  bool wait_for(size_t n, std::chrono::seconds deadline = 20s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return results_.size() >= n; });
-  }
-  std::vector<FetchResult> results() {
-    std::lock_guard lock(mu_);
-    return results_;
-  }
-  FetchResult result(size_t i) {
-    std::lock_guard lock(mu_);
-    return results_.at(i);
-  }
-  std::vector<HostThrottled> throttles() {
-    std::lock_guard lock(mu_);
-    return throttles_;
-  }
-  std::vector<FetchDone> done() {
-    std::lock_guard lock(mu_);
-    return done_;
-  }
-  std::vector<FeedHealth> changes() {
-    std::lock_guard lock(mu_);
-    return changes_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<FetchResult> results_;
-  std::vector<HostThrottled> throttles_;
-  std::vector<FetchDone> done_;
-  std::vector<FeedHealth> changes_;
-};
+using Collector = feedpipe::testing::FetchCollector;
 
 FetchConfig test_config() {
   FetchConfig c;
@@ -194,7 +149,7 @@ TEST(FetcherHttp, RateLimitStormBlocksTheWholeHostUntilRetryAfter) {
     ASSERT_TRUE(r.retry_after.has_value());
     EXPECT_EQ(*r.retry_after, 120s);
   }
-  auto throttles = h.collector.throttles();
+  auto throttles = h.collector.events<HostThrottled>();
   ASSERT_FALSE(throttles.empty());
   EXPECT_TRUE(throttles[0].from_retry_after);
   EXPECT_EQ(throttles[0].blocked_for, 120s);
@@ -383,7 +338,8 @@ TEST(FetcherHttp, ConnectionResetBacksOffAndNeverDropsTheFeed) {
     h.advance(80s);  // the ceiling: the feed is always due again by then
   }
   EXPECT_EQ(h.fetcher.feed_count(), 1u);
-  auto changes = h.collector.changes();
+  std::vector<FeedHealth> changes;
+  for (const auto& c : h.collector.events<FeedStateChanged>()) changes.push_back(c.to);
   ASSERT_EQ(changes.size(), 2u);
   EXPECT_EQ(changes[0], FeedHealth::kBackoff);
   EXPECT_EQ(changes[1], FeedHealth::kFailing);
@@ -437,7 +393,7 @@ TEST(FetcherHttp, BodiesOverTheCapsAreRefused) {
       EXPECT_NE(r.error->message.find("header"), std::string::npos);
     }
   }
-  for (const auto& d : h.collector.done()) {
+  for (const auto& d : h.collector.events<FetchDone>()) {
     EXPECT_LE(d.decoded_bytes, (1 << 20) + (64 << 10));  // stopped right after passing the cap
     EXPECT_LE(d.wire_bytes, (1 << 20) + (256 << 10));
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "fetcher/fetcher.h"
+#include "tests/integration/support/fetch_collector.h"
 #include "tests/integration/support/test_http_server.h"
 
 namespace feedpipe::fetcher {
@@ -18,50 +19,15 @@ namespace {
 using namespace std::chrono_literals;
 using feedpipe::testing::TestHttpServer;
 
-class Collector : public Listener {
- public:
-  void on_result(FetchResult&& r) override {
-    std::lock_guard lock(mu_);
-    results_.push_back(std::move(r));
-    cv_.notify_all();
-  }
-  void on_event(const FetchEvent& e) override {
-    std::lock_guard lock(mu_);
-    if (auto* f = std::get_if<RobotsFetched>(&e)) robots_.push_back(f->source);
-    if (std::holds_alternative<ArticleRobotsDenied>(e)) ++denied_;
-  }
-  bool wait_for(size_t n, std::chrono::seconds deadline = 20s) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, deadline, [&] { return results_.size() >= n; });
-  }
-  std::vector<FetchResult> results() {
-    std::lock_guard lock(mu_);
-    return results_;
-  }
-  // The result for one article URL (the first one delivered).
-  FetchResult result_for(const std::string& url) {
-    std::lock_guard lock(mu_);
-    for (const auto& r : results_)
-      if (r.url == url) return r;
-    ADD_FAILURE() << "no result for " << url;
-    return {};
-  }
-  std::vector<RobotsSource> robots() {
-    std::lock_guard lock(mu_);
-    return robots_;
-  }
-  int denied() {
-    std::lock_guard lock(mu_);
-    return denied_;
-  }
+using Collector = feedpipe::testing::FetchCollector;
 
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<FetchResult> results_;
-  std::vector<RobotsSource> robots_;
-  int denied_ = 0;
-};
+std::vector<RobotsSource> robots_fetched(Collector& c) {
+  std::vector<RobotsSource> out;
+  for (const auto& f : c.events<RobotsFetched>()) out.push_back(f.source);
+  return out;
+}
+
+int denied_count(Collector& c) { return static_cast<int>(c.events<ArticleRobotsDenied>().size()); }
 
 FetchConfig test_config() {
   FetchConfig c;
@@ -143,8 +109,8 @@ TEST(FetcherRobots, DisallowedPathIsRefusedAllowedPathIsFetched) {
   EXPECT_EQ(denied.tag, 2u);
   EXPECT_EQ(server.count("/private/2"), 0u);
   EXPECT_EQ(server.count("/robots.txt"), 1u);
-  EXPECT_EQ(h.collector.denied(), 1);
-  EXPECT_EQ(h.collector.robots(), std::vector<RobotsSource>{RobotsSource::kParsed});
+  EXPECT_EQ(denied_count(h.collector), 1);
+  EXPECT_EQ(robots_fetched(h.collector), std::vector<RobotsSource>{RobotsSource::kParsed});
   for (const auto& req : server.requests()) {
     if (req.path == "/robots.txt") {
       EXPECT_EQ(req.headers.at("user-agent").rfind("feedpipe/0.1", 0), 0u);
@@ -162,7 +128,7 @@ TEST(FetcherRobots, MissingRobotsTxtAllowsEverything) {
   EXPECT_TRUE(h.collector.results()[0].ok());
   EXPECT_EQ(server.count("/a"), 1u);
   EXPECT_EQ(server.count("/robots.txt"), 1u);
-  EXPECT_EQ(h.collector.robots(), std::vector<RobotsSource>{RobotsSource::kUnavailable});
+  EXPECT_EQ(robots_fetched(h.collector), std::vector<RobotsSource>{RobotsSource::kUnavailable});
 }
 
 TEST(FetcherRobots, ServerErrorDisallowsUntilTheShortLifetimeEnds) {
@@ -197,7 +163,7 @@ TEST(FetcherRobots, ServerErrorDisallowsUntilTheShortLifetimeEnds) {
   EXPECT_TRUE(h.collector.results()[2].ok());
   EXPECT_EQ(server.count("/robots.txt"), 2u);
   EXPECT_EQ(server.count("/a"), 1u);
-  EXPECT_EQ(h.collector.robots(),
+  EXPECT_EQ(robots_fetched(h.collector),
             (std::vector<RobotsSource>{RobotsSource::kUnreachable, RobotsSource::kParsed}));
 }
 
@@ -240,7 +206,7 @@ TEST(FetcherRobots, OneRobotsFetchServesManyConcurrentArticles) {
   }
   for (int n : seen) EXPECT_EQ(n, 1);
   EXPECT_EQ(server.count("/robots.txt"), 1u);
-  EXPECT_EQ(h.collector.denied(), kArticles / 2);
+  EXPECT_EQ(denied_count(h.collector), kArticles / 2);
 
   h.fetch(server.url("/even/100"), 100);  // from the cache
   ASSERT_TRUE(h.collector.wait_for(kArticles + 1));
@@ -292,7 +258,7 @@ TEST(FetcherRobots, SwitchedOffNothingIsAskedOrRefused) {
   ASSERT_TRUE(h.collector.wait_for(1));
   EXPECT_TRUE(h.collector.results()[0].ok());
   EXPECT_EQ(server.count("/robots.txt"), 0u);
-  EXPECT_TRUE(h.collector.robots().empty());
+  EXPECT_TRUE(robots_fetched(h.collector).empty());
 }
 
 TEST(FetcherRobots, RedirectedRobotsTxtIsFollowed) {
@@ -325,7 +291,7 @@ TEST(FetcherRobots, EndlessRedirectsCountAsNoRobotsTxt) {
   ASSERT_TRUE(h.collector.wait_for(1));
   EXPECT_TRUE(h.collector.results()[0].ok());
   EXPECT_EQ(server.count("/robots.txt"), static_cast<size_t>(kRobotsMaxRedirects + 1));
-  EXPECT_EQ(h.collector.robots(), std::vector<RobotsSource>{RobotsSource::kUnavailable});
+  EXPECT_EQ(robots_fetched(h.collector), std::vector<RobotsSource>{RobotsSource::kUnavailable});
 }
 
 TEST(FetcherRobots, CrawlDelaySpacesArticleFetches) {
@@ -450,7 +416,7 @@ TEST(FetcherRobots, OversizedRobotsTxtIsParsedUpToTheCap) {
   ASSERT_TRUE(h.collector.wait_for(2));
   expect_robots_denied(h.collector.result_for(server.url("/early")));
   EXPECT_TRUE(h.collector.result_for(server.url("/late")).ok());
-  EXPECT_EQ(h.collector.robots(), std::vector<RobotsSource>{RobotsSource::kParsed});
+  EXPECT_EQ(robots_fetched(h.collector), std::vector<RobotsSource>{RobotsSource::kParsed});
 }
 
 }  // namespace
