@@ -136,6 +136,8 @@ bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::st
     return false;  // EILSEQ or EINVAL: not this charset
   }
   out->resize(used);
+  // The buffer was sized for the worst case; the document lives as long as its parse.
+  out->shrink_to_fit();
   return true;
 }
 
@@ -217,12 +219,7 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
 
   // A document that declares a single-byte charset but is valid, non-ASCII UTF-8 was
   // mislabelled: real-world publishers do this far more often than the reverse.
-  bool ascii_only = true;
-  for (char c : data)
-    if (c & 0x80) {
-      ascii_only = false;
-      break;
-    }
+  bool ascii_only = first_non_ascii(data) == data.size();
   bool wide = starts_with(iconv_name(declared), "UTF-16") ||
               starts_with(iconv_name(declared), "UTF-32") || declared.find("16") != std::string::npos ||
               declared.find("32") != std::string::npos;

@@ -174,21 +174,28 @@ void map_c1_controls(std::string& s) {
 // UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
 // non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
 void undo_double_encoding(std::string& s) {
+  // Check before building anything: most text is ASCII or has characters above U+00FF.
+  size_t first = first_non_ascii(s);
+  if (first == s.size()) return;
+  for (size_t i = first; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) continue;
+    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return;
+    ++i;
+  }
   std::string bytes;
-  bool any = false;
-  for (size_t i = 0; i < s.size(); ++i) {
+  bytes.reserve(s.size());
+  bytes.append(s, 0, first);
+  for (size_t i = first; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       bytes += static_cast<char>(c);
-    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+    } else {
       bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F));
       ++i;
-      any = true;
-    } else {
-      return;
     }
   }
-  if (any && valid_utf8(bytes)) s.swap(bytes);
+  if (valid_utf8(bytes)) s.swap(bytes);
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -232,8 +239,11 @@ std::int64_t to_int(std::string_view s) {
 
 // Text without markup or references has nothing to sanitise; most titles are like that.
 std::string sanitize(std::string_view html, std::string_view base) {
-  if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
+  if (!contains_any(html, "<&>")) return std::string(html);
   return html::sanitize_html(html, base);
+}
+void sanitize_in_place(std::string& html, std::string_view base) {
+  if (contains_any(html, "<&>")) html = html::sanitize_html(html, base);
 }
 
 // Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
@@ -611,12 +621,12 @@ class FeedReader {
     } else {
       value = plain_text(n);
     }
-    value = std::string(trim(value));
+    trim_in_place(value);
     if (base64) {
       if (auto decoded = base64_decode(value)) value = std::move(*decoded);
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) value = sanitize(value, scope.base);
+    if (is_html_type(type) && dangerous) sanitize_in_place(value, scope.base);
     if (out_.document.encoding == "utf-8") undo_double_encoding(value);
     map_c1_controls(value);
     t.value = std::move(value);
@@ -1350,8 +1360,9 @@ bool strip_control_chars(std::string& s) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
   };
-  auto it = std::find_if(s.begin(), s.end(), bad);
-  if (it == s.end()) return false;
+  size_t first = first_control_char(s);
+  if (first == s.size()) return false;
+  auto it = s.begin() + static_cast<std::ptrdiff_t>(first);
   s.erase(std::remove_if(it, s.end(), bad), s.end());
   return true;
 }

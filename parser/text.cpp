@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -185,6 +186,37 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+size_t first_non_ascii(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < s.size() && !(static_cast<unsigned char>(s[i]) & 0x80)) ++i;
+  return i;
+}
+
+size_t first_control_char(std::string_view s) {
+  auto bad = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  };
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // Some byte below 0x20 (exact for the first such byte, which is all that matters).
+    if (((w - kOnes * 0x20) & ~w & (kOnes * 0x80)) == 0) continue;
+    for (size_t k = i; k < i + 8; ++k)
+      if (bad(s[k])) return k;
+  }
+  for (; i < s.size(); ++i)
+    if (bad(s[i])) return i;
+  return s.size();
+}
+
 std::string_view trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && is_space(s[b])) ++b;
@@ -192,18 +224,38 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+void trim_in_place(std::string& s) {
+  size_t e = s.size();
+  while (e > 0 && is_space(s[e - 1])) --e;
+  s.resize(e);
+  size_t b = 0;
+  while (b < e && is_space(s[b])) ++b;
+  if (b) s.erase(0, b);
+}
+
+bool contains_any(std::string_view s, std::string_view chars) {
+  // One pass over `s` with a byte table; find_first_of would scan `chars` once per byte.
+  bool table[256] = {};
+  for (char c : chars) table[static_cast<unsigned char>(c)] = true;
+  for (char c : s)
+    if (table[static_cast<unsigned char>(c)]) return true;
+  return false;
+}
+
 std::string collapse_whitespace(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  bool pending = false;
-  for (char c : s) {
-    if (is_space(c)) {
-      pending = !out.empty();
-    } else {
-      if (pending) out += ' ';
-      pending = false;
-      out += c;
-    }
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n && is_space(s[i])) ++i;
+  while (i < n) {
+    // A word and the single spaces inside it are copied as one run.
+    size_t j = i;
+    while (j < n && (!is_space(s[j]) || (s[j] == ' ' && j + 1 < n && !is_space(s[j + 1])))) ++j;
+    out.append(s, i, j - i);
+    while (j < n && is_space(s[j])) ++j;
+    if (j < n) out += ' ';
+    i = j;
   }
   return out;
 }
@@ -244,6 +296,10 @@ std::string nfc(std::string_view s) {
   std::string out(reinterpret_cast<char*>(result), static_cast<size_t>(n));
   std::free(result);
   return out;
+}
+
+void nfc_in_place(std::string& s) {
+  if (may_need_nfc(s)) s = nfc(s);
 }
 
 std::string ascii_lower(std::string_view s) {
