@@ -1,6 +1,7 @@
 #include "parser/html/stream_sanitize.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -297,15 +298,23 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 
 // Text with its references kept as written; markup characters (and '"' in an attribute
 // value) escaped, newlines normalised.
+// Bytes write_text_as_written must look at: 1 in text and attribute values, 2 in attribute
+// values only. A table keeps the scan over ordinary text to one load and test per byte.
+constexpr auto kTextSpecial = [] {
+  std::array<std::uint8_t, 256> t{};
+  t['&'] = t['<'] = t['>'] = t['\r'] = 1;
+  t['"'] = 2;
+  return t;
+}();
+
 void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
-  // A plain byte loop: find_first_of with a character set calls memchr once per byte.
-  auto is_special = [attribute](char c) {
-    return c == '&' || c == '<' || c == '>' || c == '\r' || (attribute && c == '"');
-  };
+  const std::uint8_t mask = attribute ? 3 : 1;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t special = i;
-    while (special < text.size() && !is_special(text[special])) ++special;
+    while (special < text.size() &&
+           !(kTextSpecial[static_cast<unsigned char>(text[special])] & mask))
+      ++special;
     out.append(text.substr(i, special - i));
     if (special == text.size()) return;
     i = special;
@@ -508,7 +517,8 @@ class TextWriter {
 
   void text(std::string_view s, bool preformatted) {
     std::size_t i = 0;
-    while (i < s.size()) {
+    const std::size_t n = s.size();
+    while (i < n) {
       if (preformatted && s[i] == '\n') {
         line_break();
         ++i;
@@ -520,10 +530,40 @@ class TextWriter {
         i += ws;
         continue;
       }
+      // A run of words separated by single spaces is written in one piece: between them
+      // word() would write exactly that space.
       std::size_t j = i;
-      while (j < s.size() && whitespace_at(s, j) == 0) ++j;
-      word(s.substr(i, j - i));
+      bool soft_hyphen = false;
+      while (true) {
+        while (j < n && !kWordStop[static_cast<unsigned char>(s[j])]) ++j;
+        if (j + 1 < n && s[j] == '\xC2' && s[j + 1] != '\xA0') {
+          soft_hyphen = soft_hyphen || s[j + 1] == '\xAD';
+          ++j;
+          continue;
+        }
+        if (j + 1 < n && s[j] == ' ' && whitespace_at(s, j + 1) == 0 &&
+            !(preformatted && s[j + 1] == '\n')) {
+          ++j;
+          continue;
+        }
+        if (j + 1 == n && s[j] == '\xC2') ++j;
+        break;
+      }
+      std::string_view run = s.substr(i, j - i);
       i = j;
+      if (!soft_hyphen) {
+        word(run);
+        continue;
+      }
+      // Soft hyphens: word by word, as the general rule has it.
+      std::size_t k = 0;
+      while (k < run.size()) {
+        std::size_t sp = run.find(' ', k);
+        if (sp == std::string_view::npos) sp = run.size();
+        if (k > 0) space_ = true;
+        word(run.substr(k, sp - k));
+        k = sp + 1;
+      }
     }
   }
 
@@ -545,6 +585,13 @@ class TextWriter {
     return 0;
   }
 
+  // Bytes that may end a word: ASCII whitespace, and 0xC2 (NBSP and the soft hyphen).
+  static constexpr auto kWordStop = [] {
+    std::array<bool, 256> t{};
+    t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = t['\v'] = t[0xC2] = true;
+    return t;
+  }();
+
   void word(std::string_view w) {
     if (!out_.empty()) {
       if (breaks_ == 2) out_ += "\n\n";
@@ -554,6 +601,10 @@ class TextWriter {
     breaks_ = 0;
     space_ = false;
     // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
+    if (w.find('\xC2') == std::string_view::npos) {
+      out_.append(w);
+      return;
+    }
     for (std::size_t shy = w.find("\xC2\xAD"); shy != std::string_view::npos;
          shy = w.find("\xC2\xAD")) {
       out_.append(w.substr(0, shy));
