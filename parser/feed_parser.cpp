@@ -764,7 +764,8 @@ class FeedReader {
     }
   }
 
-  void read_field(pugi::xml_node n, const std::string& q, const Scope& s, Level level,
+  // `q` is a view so that the long chain of comparisons below checks lengths first.
+  void read_field(pugi::xml_node n, std::string_view q, const Scope& s, Level level,
                   CommonFields& c, FeedInfo* feed, Entry* entry) {
     if (q == "item" || q == "entry") {
       if (level == Level::kFeed) read_entry(n, s);
@@ -1077,7 +1078,7 @@ class FeedReader {
       } else if (!v.empty()) {
         x["content"] = v;
       }
-      std::string key = "media_" + q.substr(6);
+      std::string key = "media_" + std::string(q.substr(6));
       c.ext_json[key] = x.dump();
     } else if (q == "media:group") {
       read_fields(n, s, level, c, feed, entry);
@@ -1144,13 +1145,13 @@ class FeedReader {
     } else if (!n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
       // Unknown extension elements are kept under feedparser's prefix_local names.
       // Unprefixed unknown elements too (first one at the shallowest level wins).
-      std::string key = q;
+      std::string key(q);
       std::replace(key.begin(), key.end(), ':', '_');
       if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
     }
   }
 
-  void read_geo(pugi::xml_node n, const std::string& q, CommonFields& c) {
+  void read_geo(pugi::xml_node n, std::string_view q, CommonFields& c) {
     nlohmann::json where = nlohmann::json::object();
     if (q.starts_with("georss:") && q != "georss:where") {
       std::string v = text(n);

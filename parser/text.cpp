@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
 
 namespace feedpipe::parser {
 namespace {
@@ -28,10 +29,15 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 }  // namespace
 
 std::string_view html_entity(std::string_view name) {
-  auto it = std::lower_bound(std::begin(kEntities), std::end(kEntities), name,
-                             [](const NamedEntity& e, std::string_view n) { return e.name < n; });
-  if (it != std::end(kEntities) && it->name == name) return it->value;
-  return {};
+  // A hash table built once: feed text looks names up for every &nbsp; and &rdquo;.
+  static const std::unordered_map<std::string_view, std::string_view> kTable = [] {
+    std::unordered_map<std::string_view, std::string_view> t;
+    t.reserve(std::size(kEntities));
+    for (const auto& e : kEntities) t.emplace(e.name, e.value);
+    return t;
+  }();
+  auto it = kTable.find(name);
+  return it == kTable.end() ? std::string_view() : it->second;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
