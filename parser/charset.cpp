@@ -112,32 +112,30 @@ bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::st
   }
   IconvHandle cd(raw);
   out->clear();
-  out->resize(bytes.size() * 2 + 16);
+  // Reserve a bound the output rarely exceeds instead of zero-filling a worst-case buffer:
+  // reserved pages that are never written cost no memory, and the conversion goes through
+  // a small buffer. Up to three bytes per non-ASCII byte covers single-byte charsets.
+  size_t high = 0;
+  for (char c : bytes) high += static_cast<unsigned char>(c) >> 7;
+  bool wide = name.starts_with("UTF-16") || name.starts_with("UTF-32") ||
+              name.starts_with("UCS") || name.find("16") != std::string::npos ||
+              name.find("32") != std::string::npos;
+  out->reserve(wide ? bytes.size() * 3 / 2 + 16 : bytes.size() + 2 * high + 16);
+  char buffer[1 << 16];
   char* in = const_cast<char*>(bytes.data());
   size_t in_left = bytes.size();
-  size_t used = 0;
   while (true) {
-    char* dst = out->data() + used;
-    size_t dst_left = out->size() - used;
+    char* dst = buffer;
+    size_t dst_left = sizeof buffer;
     size_t rc = iconv(raw, &in, &in_left, &dst, &dst_left);
-    used = out->size() - dst_left;
-    if (rc != static_cast<size_t>(-1)) {
-      // Flush any shift state.
-      dst = out->data() + used;
-      dst_left = out->size() - used;
-      iconv(raw, nullptr, nullptr, &dst, &dst_left);
-      used = out->size() - dst_left;
-      break;
-    }
-    if (errno == E2BIG) {
-      out->resize(out->size() * 2);
-      continue;
-    }
-    return false;  // EILSEQ or EINVAL: not this charset
+    if (rc == static_cast<size_t>(-1) && errno != E2BIG) return false;  // not this charset
+    out->append(buffer, static_cast<size_t>(dst - buffer));
+    if (rc != static_cast<size_t>(-1)) break;
   }
-  out->resize(used);
-  // The buffer was sized for the worst case; the document lives as long as its parse.
-  out->shrink_to_fit();
+  char* dst = buffer;
+  size_t dst_left = sizeof buffer;
+  iconv(raw, nullptr, nullptr, &dst, &dst_left);  // flush any shift state
+  out->append(buffer, static_cast<size_t>(dst - buffer));
   return true;
 }
 

@@ -322,8 +322,10 @@ class FeedReader {
     if (!info_.content_location.empty())
       scope.base = resolve_url(info_.base_url, info_.content_location);
     scope.lang = info_.content_language;
-    read_root(root, scope);
+    // Before read_root, which releases the entries' nodes as it reads them; read_root
+    // reports nothing but undeclared prefixes, so the first reason is the same.
     if (!out_.document.bozo) check_prefixes(root);
+    read_root(root, scope);
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
@@ -754,13 +756,20 @@ class FeedReader {
 
   void read_fields(pugi::xml_node parent, const Scope& scope, Level level, CommonFields& c,
                    FeedInfo* feed, Entry* entry) {
-    for (pugi::xml_node n : parent.children()) {
-      if (n.type() != pugi::node_element) continue;
-      size_t ns_mark = ns_.size();
-      push_namespaces(n);
-      Scope s = child_scope(n, scope);
-      read_field(n, qname(n), s, level, c, feed, entry);
-      ns_.resize(ns_mark);
+    pugi::xml_node next;
+    for (pugi::xml_node n = parent.first_child(); n; n = next) {
+      next = n.next_sibling();
+      if (n.type() == pugi::node_element) {
+        size_t ns_mark = ns_.size();
+        push_namespaces(n);
+        Scope s = child_scope(n, scope);
+        read_field(n, qname(n), s, level, c, feed, entry);
+        ns_.resize(ns_mark);
+      }
+      // Feed-level children are read once, in order: giving their nodes back to pugixml
+      // as we go frees the tree's pages, so a huge feed never holds its whole tree and
+      // all its entries at once.
+      if (level == Level::kFeed) parent.remove_child(n);
     }
   }
 
@@ -1340,7 +1349,30 @@ class FeedReader {
       return;
     }
     if (!scope.lang.empty()) feed.language = scope.lang;
+    reserve_entries(root);
     read_fields(root, scope, Level::kFeed, feed, &feed, nullptr);
+  }
+
+  // Entries are large; growing the vector by doubling would keep up to twice the space
+  // (and, while it moves, three times) for a feed with thousands of them.
+  void reserve_entries(pugi::xml_node root) {
+    auto is_entry = [](pugi::xml_node n) {
+      std::string_view name = n.name();
+      size_t colon = name.find(':');
+      if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
+      return iequals(name, "item") || iequals(name, "entry");
+    };
+    size_t count = 0;
+    for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+      if (n.type() != pugi::node_element) continue;
+      if (is_entry(n)) {
+        ++count;
+      } else {
+        for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
+          if (c.type() == pugi::node_element && is_entry(c)) ++count;
+      }
+    }
+    out_.entries.reserve(count);
   }
 
   ParsedFeed& out_;
@@ -1376,9 +1408,9 @@ bool looks_like_json(std::string_view bytes) {
   return false;
 }
 
-}  // namespace
-
-ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
+// `owned`, when set, holds `bytes`; it is released once the document has been read into
+// the tree, so a large document is not held twice while its entries are built.
+ParsedFeed parse_feed_impl(std::string_view bytes, std::string* owned, const DocumentInfo& info) {
   ParsedFeed feed;
   std::string_view body = bytes;
   if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
@@ -1419,9 +1451,21 @@ ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
     doc.reset();
     r = doc.load_buffer_inplace(text.data(), text.size(), kFlags, pugi::encoding_utf8);
   }
+  if (owned) std::string().swap(*owned);
   FeedReader reader(feed, info);
   reader.read_document(doc);
   return feed;
+}
+
+}  // namespace
+
+ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
+  return parse_feed_impl(bytes, nullptr, info);
+}
+
+ParsedFeed parse_feed_owned(std::string bytes, const DocumentInfo& info) {
+  std::string owned = std::move(bytes);
+  return parse_feed_impl(owned, &owned, info);
 }
 
 }  // namespace feedpipe::parser
