@@ -137,10 +137,11 @@ class Tokenizer {
   std::size_t read_name(std::size_t p, bool attribute) {
     std::size_t start = p;
     while (p < in_.size() && !is_space(in_[p]) && in_[p] != '/' && in_[p] != '>' &&
-           (!attribute || in_[p] != '=' || p == start)) {
-      names_ += lower(in_[p]);
+           (!attribute || in_[p] != '=' || p == start))
       ++p;
-    }
+    std::size_t at = names_.size();
+    names_.append(in_, start, p - start);
+    for (std::size_t k = at; k < names_.size(); ++k) names_[k] = lower(names_[k]);
     return p;
   }
 
@@ -536,14 +537,17 @@ class TextWriter {
       bool soft_hyphen = false;
       while (true) {
         while (j < n && !kWordStop[static_cast<unsigned char>(s[j])]) ++j;
+        if (j + 1 < n && s[j] == ' ' && !kWordStop[static_cast<unsigned char>(s[j + 1])]) {
+          j += 2;  // one space, then a byte that cannot end a word
+          continue;
+        }
         if (j + 1 < n && s[j] == '\xC2' && s[j + 1] != '\xA0') {
           soft_hyphen = soft_hyphen || s[j + 1] == '\xAD';
           ++j;
           continue;
         }
-        if (j + 1 < n && s[j] == ' ' && whitespace_at(s, j + 1) == 0 &&
-            !(preformatted && s[j + 1] == '\n')) {
-          ++j;
+        if (j + 1 < n && s[j] == ' ' && whitespace_at(s, j + 1) == 0) {
+          ++j;  // one space, then 0xC2 that is not a no-break space
           continue;
         }
         if (j + 1 == n && s[j] == '\xC2') ++j;
