@@ -6,6 +6,10 @@
 #include <cstdio>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "parser/html/render.h"
 #include "parser/text.h"
 
@@ -536,6 +540,7 @@ class TextWriter {
       std::size_t j = i;
       bool soft_hyphen = false;
       while (true) {
+        j = skip_plain_blocks(s, j);
         while (j < n && !kWordStop[static_cast<unsigned char>(s[j])]) ++j;
         if (j + 1 < n && s[j] == ' ' && !kWordStop[static_cast<unsigned char>(s[j + 1])]) {
           j += 2;  // one space, then a byte that cannot end a word
@@ -587,6 +592,28 @@ class TextWriter {
     if (is_space(c) || c == '\v') return 1;
     if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
     return 0;
+  }
+
+  // Skips 16-byte blocks made only of word bytes and single spaces that a word byte
+  // follows: text() would take each of them into the run byte by byte. Returns where the
+  // byte loop must go on.
+  static std::size_t skip_plain_blocks(std::string_view s, std::size_t j) {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
+    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i four = _mm_set1_epi8(4);
+    while (j + 16 <= s.size()) {
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j));
+      __m128i off = _mm_sub_epi8(b, tab);  // \t \n \v \f \r -> 0..4
+      __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(off, four), off);
+      unsigned other = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ws, _mm_cmpeq_epi8(b, c2))));
+      unsigned sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, space)));
+      if (other != 0 || (sp & (sp >> 1)) != 0 || (sp & 0x8000u) != 0) break;
+      j += 16;
+    }
+#endif
+    return j;
   }
 
   // Bytes that may end a word: ASCII whitespace, and 0xC2 (NBSP and the soft hyphen).

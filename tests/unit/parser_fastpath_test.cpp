@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 
 #include "parser/feed_json.h"
@@ -79,6 +81,55 @@ TEST(ParserFastPath, TextOfHtmlAroundSoftHyphensAndNoBreakSpaces) {
   EXPECT_EQ(html_to_text("\xC2\xAD lead", false), "lead");
   EXPECT_EQ(html_to_text("caf\xC3\xA9 \xC2\xA0 x \xC2", false), "caf\xC3\xA9 x \xEF\xBF\xBD");
   EXPECT_EQ(html_to_text("<pre>a b\nc  d</pre>", true), "a b\nc d");
+}
+
+// The general rule the text writer's run and block skipping must agree with: words are
+// maximal runs of non-whitespace (NBSP is whitespace), joined by one space, with soft
+// hyphens removed.
+std::string reference_text(std::string_view s) {
+  auto ws_at = [&](size_t i) -> size_t {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') return 1;
+    return (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') ? 2 : 0;
+  };
+  std::string out;
+  bool space = false;
+  size_t i = 0;
+  while (i < s.size()) {
+    if (size_t w = ws_at(i)) {
+      space = true;
+      i += w;
+      continue;
+    }
+    size_t j = i;
+    while (j < s.size() && ws_at(j) == 0) ++j;
+    std::string word(s.substr(i, j - i));
+    for (size_t p = word.find("\xC2\xAD"); p != std::string::npos; p = word.find("\xC2\xAD"))
+      word.erase(p, 2);
+    if (!out.empty() && space) out += ' ';
+    space = false;
+    out += word;
+    i = j;
+  }
+  return out;
+}
+
+TEST(ParserFastPath, TextWriterAgreesWithTheGeneralRuleOnRandomText) {
+  const char* pieces[] = {"ab", "c", "lengthy", " ", " ", " ", "  ", "\t", "\n", "\xC2\xA0",
+                          "\xC2\xAD", "\xC2\xA9", "\xD0\x96"};
+  std::uint64_t state = 0x9E3779B97F4A7C15ULL;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    size_t n = next() % 60;
+    for (size_t k = 0; k < n; ++k) s += pieces[next() % std::size(pieces)];
+    ASSERT_EQ(html::html_to_text(s, false), reference_text(s)) << "input: " << s;
+  }
 }
 
 constexpr const char* kFeed = R"(<?xml version="1.0" encoding="utf-8"?>
