@@ -8,6 +8,10 @@
 #include <cstring>
 #include <unordered_map>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace feedpipe::parser {
 namespace {
 
@@ -160,13 +164,9 @@ bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    // Skip ASCII eight bytes at a time.
-    while (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ULL) break;
-      p += 8;
-    }
+    // Skip ASCII in blocks.
+    p += first_non_ascii(std::string_view(reinterpret_cast<const char*>(p),
+                                          static_cast<size_t>(end - p)));
     if (p >= end) break;
     unsigned char c = *p;
     if (c < 0x80) {
@@ -194,6 +194,12 @@ bool valid_utf8(std::string_view s) {
 
 size_t first_non_ascii(std::string_view s) {
   size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (_mm_movemask_epi8(b) != 0) break;
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
@@ -277,7 +283,8 @@ bool may_need_nfc(std::string_view s) {
   while (p < end) {
     unsigned char c = *p;
     if (c < 0x80) {
-      ++p;
+      std::string_view rest(reinterpret_cast<const char*>(p), static_cast<size_t>(end - p));
+      p += first_non_ascii(rest);
     } else if (c < 0xCC || c == 0xD0 || c == 0xD1) {
       p += 2;
     } else if (c == 0xE2 && end - p >= 3 &&

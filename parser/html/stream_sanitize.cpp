@@ -317,6 +317,20 @@ void write_text_as_written(std::string_view text, std::string& out, bool attribu
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t special = i;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time through text with nothing to escape (most of a paragraph).
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i quote = _mm_set1_epi8(attribute ? '"' : '&');
+    while (special + 16 <= text.size()) {
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + special));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, amp), _mm_cmpeq_epi8(b, lt)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(b, gt), _mm_cmpeq_epi8(b, cr)));
+      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(b, quote));
+      if (_mm_movemask_epi8(hit) != 0) break;
+      special += 16;
+    }
+#endif
     while (special < text.size() &&
            !(kTextSpecial[static_cast<unsigned char>(text[special])] & mask))
       ++special;
