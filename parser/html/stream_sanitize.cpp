@@ -27,7 +27,11 @@ bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
-  return std::find(names.begin(), names.end(), name) != names.end();
+  // Length and first letter rule out nearly every candidate without a call to memcmp.
+  if (name.empty()) return std::find(names.begin(), names.end(), name) != names.end();
+  for (std::string_view n : names)
+    if (n.size() == name.size() && n[0] == name[0] && n == name) return true;
+  return false;
 }
 
 enum class TokenKind : std::uint8_t { kText, kStartTag, kEndTag, kEnd };
