@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/commands.h"
@@ -17,7 +18,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: feedpipe run --config FILE\n"
     "       feedpipe validate --config FILE\n"
-    "       feedpipe parse [--json] [--base-url URL] [--content-type TYPE] FILE|URL\n"
+    "       feedpipe parse [--json] [--base-url URL] [--content-type TYPE]\n"
+    "                      [--header 'NAME: VALUE']... FILE|URL\n"
     "       feedpipe extract [--text|--json] [--url URL] FILE|URL\n"
     "       feedpipe --version\n";
 
@@ -27,6 +29,30 @@ bool read_file(const std::string& path, std::string* out) {
   std::ostringstream ss;
   ss << in.rdbuf();
   *out = ss.str();
+  return true;
+}
+
+std::string lower_ascii(std::string s) {
+  for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return s;
+}
+
+std::string trim_spaces(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return std::string(s);
+}
+
+// An HTTP response header given on the command line, so a saved response parses exactly as
+// the daemon parses it after a fetch. Headers the parser has no use for are ignored.
+bool apply_header(std::string_view header, DocumentInfo& info) {
+  std::size_t colon = header.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  std::string name = lower_ascii(trim_spaces(header.substr(0, colon)));
+  std::string value = trim_spaces(header.substr(colon + 1));
+  if (name == "content-type") info.content_type = value;
+  else if (name == "content-location") info.content_location = value;
+  else if (name == "content-language") info.content_language = value;
   return true;
 }
 
@@ -40,6 +66,11 @@ int cmd_parse(const std::vector<std::string>& args) {
     if (a == "--json") continue;
     if ((a == "--base-url" || a == "--content-type") && i + 1 < args.size()) {
       (a == "--base-url" ? info.base_url : info.content_type) = args[++i];
+    } else if (a == "--header" && i + 1 < args.size()) {
+      if (!apply_header(args[++i], info)) {
+        std::cerr << "feedpipe parse: --header wants 'NAME: VALUE', got " << args[i] << "\n";
+        return 2;
+      }
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "feedpipe parse: unknown option " << a << "\n" << kUsage;
       return 2;

@@ -1,5 +1,6 @@
 #include "app/daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -55,10 +57,10 @@ std::int64_t unix_millis(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 
-std::unordered_set<std::string> article_feeds(const Config& config) {
+std::unordered_set<std::string> article_feeds(const std::unordered_map<std::string, FeedSpec>& configured) {
   std::unordered_set<std::string> feeds;
-  for (const auto& f : config.feeds)
-    if (f.fetch_articles) feeds.insert(f.url);
+  for (const auto& [url, spec] : configured)
+    if (spec.fetch_articles) feeds.insert(url);
   return feeds;
 }
 
@@ -92,7 +94,9 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
         publish_queue_(kPublishQueueCapacity) {
     metrics_.queue_capacity("fetch_results").Set(kFetchQueueCapacity);
     metrics_.queue_capacity("publish").Set(kPublishQueueCapacity);
-    for (const auto& f : config_.feeds) configured_[f.url] = f;
+    // The feed list lives on in configured_ only: at 100,000 feeds every copy counts.
+    for (auto& f : config_.feeds) configured_.emplace(f.url, std::move(f));
+    config_.feeds = {};
   }
 
   // Start-up: library constructors may throw; the error comes back as a value and the
@@ -111,8 +115,10 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
       }
       fetcher_ = std::make_unique<fetcher::Fetcher>(config_.fetch, *this);
       if (config_.roles.enrich) {
-        articles_ = std::make_unique<FetcherArticleSource>(*fetcher_, metrics_,
-                                                           article_feeds(config_));
+        std::unique_lock lock(feeds_mutex_);
+        auto wanted = article_feeds(configured_);
+        lock.unlock();
+        articles_ = std::make_unique<FetcherArticleSource>(*fetcher_, metrics_, std::move(wanted));
         enrich_ = std::make_unique<publisher::EnrichRole>(config_.kafka, events_, *articles_);
       }
     } catch (const std::exception& e) {
@@ -166,6 +172,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   void reload(const Config& next) {
     std::vector<FeedSpec> upserts;
     std::vector<std::string> removals;
+    std::unordered_set<std::string> wanted_articles;
     {
       std::lock_guard lock(feeds_mutex_);
       std::unordered_map<std::string, FeedSpec> fresh;
@@ -180,6 +187,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
           upserts.push_back(spec);
       }
       configured_ = std::move(fresh);
+      if (articles_) wanted_articles = article_feeds(configured_);
       for (const auto& url : removals) owned_.erase(url);
       for (const auto& spec : upserts) {
         auto& slot = owned_[spec.url];
@@ -187,7 +195,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
         if (slot.committed.url.empty()) slot.committed.url = spec.url;
       }
     }
-    if (articles_) articles_->set_feeds(article_feeds(next));
+    if (articles_) articles_->set_feeds(std::move(wanted_articles));
     for (const auto& url : removals) fetcher_->remove_feed(url);
     for (const auto& spec : upserts) {
       FeedState state = committed_state(spec.url);
@@ -599,6 +607,9 @@ int run_daemon(const std::string& config_path) {
 
   Config config;
   if (!load_or_report(config_path, &config)) return 2;
+  // The YAML tree of a large feed list is many small blocks; give them back to the system
+  // now rather than keeping the peak of the parse resident for the life of the process.
+  malloc_trim(0);
   log::Level level;
   if (log::parse_level(config.log_level, &level)) log::set_level(level);
 
@@ -609,7 +620,12 @@ int run_daemon(const std::string& config_path) {
   metrics.reload_successful().Set(1);
   metrics.reload_success_time().SetToCurrentTime();
 
-  Daemon daemon(config, metrics, health);
+  // The daemon takes the feed list; this copy keeps only the process-wide settings.
+  std::vector<FeedSpec> feeds = std::exchange(config.feeds, {});
+  const std::size_t feed_count = feeds.size();
+  Config daemon_config = config;
+  daemon_config.feeds = std::move(feeds);
+  Daemon daemon(std::move(daemon_config), metrics, health);
   HttpServer http(metrics, health,
                   [&daemon](std::size_t offset, std::size_t limit) {
                     return daemon.status_json(offset, limit);
@@ -619,7 +635,7 @@ int run_daemon(const std::string& config_path) {
     return 1;
   }
   log::info(kComponent, "starting",
-            {{"feeds", config.feeds.size()}, {"bootstrap", config.kafka.bootstrap_servers},
+            {{"feeds", feed_count}, {"bootstrap", config.kafka.bootstrap_servers},
              {"topic_prefix", config.kafka.topic_prefix}});
 
   // Kafka may come up after us (compose, k8s): keep trying, not ready meanwhile.
@@ -655,6 +671,7 @@ int run_daemon(const std::string& config_path) {
         metrics.reload_success_time().SetToCurrentTime();
         if (started) daemon.reload(load.config);
       }
+      malloc_trim(0);
     }
   }
   auto deadline = SteadyClock::now() + config.shutdown_grace;

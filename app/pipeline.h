@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <deque>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -40,10 +39,10 @@ struct PollOutcome {
 // `seen` entries are "<item id>:<first 8 hex of content_sha256>", most recent last.
 struct SeenUpdate {
   std::vector<std::size_t> fresh;   // indexes into `items` that are new or changed
-  std::deque<std::string> seen;     // the feed's next seen set
+  std::vector<std::string> seen;     // the feed's next seen set
   std::size_t unchanged = 0;        // items the feed already showed with the same content
 };
-SeenUpdate update_seen_set(const std::deque<std::string>& seen, const std::vector<Item>& items,
+SeenUpdate update_seen_set(const std::vector<std::string>& seen, const std::vector<Item>& items,
                            bool publish_updates, std::size_t min_cap = 500);
 
 }  // namespace feedpipe::app

@@ -14,7 +14,7 @@ std::string_view id_part(std::string_view entry) { return entry.substr(0, entry.
 
 }  // namespace
 
-SeenUpdate update_seen_set(const std::deque<std::string>& seen, const std::vector<Item>& items,
+SeenUpdate update_seen_set(const std::vector<std::string>& seen, const std::vector<Item>& items,
                            bool publish_updates, std::size_t min_cap) {
   SeenUpdate out;
   std::unordered_set<std::string_view> seen_exact(seen.begin(), seen.end());
@@ -43,7 +43,8 @@ SeenUpdate update_seen_set(const std::deque<std::string>& seen, const std::vecto
     if (!current_ids.count(std::string(id_part(s)))) out.seen.push_back(s);
   for (auto& c : current) out.seen.push_back(std::move(c));
   std::size_t cap = std::max(min_cap, 2 * current.size());
-  while (out.seen.size() > cap) out.seen.pop_front();
+  if (out.seen.size() > cap)
+    out.seen.erase(out.seen.begin(), out.seen.begin() + static_cast<std::ptrdiff_t>(out.seen.size() - cap));
   return out;
 }
 

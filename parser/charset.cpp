@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <memory>
 
+#include "parser/mac_charsets.h"
 #include "parser/text.h"
 
 namespace feedpipe::parser {
@@ -40,10 +41,8 @@ std::string iconv_name(std::string_view charset) {
   if (c == "cp-1252" || c == "win-1252") return "CP1252";
   if (c == "cp_is" || c == "cp-is") return "CP861";
   if (c == "maccentraleurope" || c == "maclatin2") return "MAC-CENTRALEUROPE";
-  if (c == "macgreek") return "CP1253";  // glibc lacks MacGreek; closest table it has
   if (c == "maciceland") return "MAC-IS";
   if (c == "macroman") return "MACINTOSH";
-  if (c == "macturkish") return "CP1254";
   if (c == "ibm039") return "IBM037";
   if (c == "csibm861") return "IBM861";
   return c;
@@ -96,6 +95,7 @@ std::string detect_with_uchardet(std::string_view bytes) {
 bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::string* out) {
   std::string name = iconv_name(charset);
   if (name.empty()) return false;
+  if (decode_mac_charset(bytes, name, out)) return true;
   if (name == "utf-8") {
     if (!valid_utf8(bytes)) return false;
     out->assign(bytes);

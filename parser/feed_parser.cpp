@@ -240,10 +240,13 @@ std::int64_t to_int(std::string_view s) {
 // Text without markup or references has nothing to sanitise; most titles are like that.
 std::string sanitize(std::string_view html, std::string_view base) {
   if (!contains_any(html, "<&>")) return std::string(html);
-  return html::sanitize_html(html, base);
+  std::string clean = html::sanitize_html(html, base);
+  // What surrounded dropped markup (a document's head, a script) is not content.
+  trim_in_place(clean);
+  return clean;
 }
 void sanitize_in_place(std::string& html, std::string_view base) {
-  if (contains_any(html, "<&>")) html = html::sanitize_html(html, base);
+  if (contains_any(html, "<&>")) html = sanitize(html, base);
 }
 
 // Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
@@ -330,13 +333,21 @@ class FeedReader {
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
 
-  // Every prefixed element and attribute name must have a declaration in scope.
+  // Every prefixed element and attribute name must have a declaration in scope, and every
+  // namespace name must be a URI reference, which holds no whitespace (XML parsers that
+  // split names on a space reject it).
   void check_prefixes(pugi::xml_node root) {
     std::vector<NsDecl> scope;
+    bool bad_uri = false;
     auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
       size_t mark = scope.size();
       for (pugi::xml_attribute a : n.attributes()) {
         std::string_view an = a.name();
+        if (!an.starts_with("xmlns")) continue;
+        if (std::string_view(a.value()).find_first_of(" \t\r\n") != std::string_view::npos) {
+          bad_uri = true;
+          return false;
+        }
         if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
       }
       auto declared = [&](std::string_view name) {
@@ -355,7 +366,8 @@ class FeedReader {
       scope.resize(mark);
       return ok;
     };
-    if (!walk(walk, root)) note_bozo("undeclared namespace prefix");
+    if (walk(walk, root)) return;
+    note_bozo(bad_uri ? "namespace name is not a URI (whitespace)" : "undeclared namespace prefix");
   }
 
   void note_bozo(std::string_view reason) {
@@ -563,6 +575,20 @@ class FeedReader {
     }
   }
 
+  // True when every element child of `n` is a `div` holding text only.
+  static bool only_text_divs(pugi::xml_node n) {
+    for (pugi::xml_node c : n.children()) {
+      if (c.type() != pugi::node_element) continue;
+      std::string_view name = c.name();
+      std::size_t colon = name.find(':');
+      if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
+      if (!iequals(name, "div")) return false;
+      for (pugi::xml_node g : c.children())
+        if (g.type() == pugi::node_element) return false;
+    }
+    return true;
+  }
+
   struct TextValue {
     std::string value;
     std::string type;
@@ -597,6 +623,9 @@ class FeedReader {
         break;
       }
     std::string value;
+    // TypePad wraps escaped HTML in a <div> inside type="html" content: the div is a wrapper
+    // and its text is still the escaped markup (feedparser ignores such divs too).
+    if (has_elements && !is_xmlish && only_text_divs(n)) has_elements = false;
     if (has_elements && mode != "escaped") {
       bool atom_xhtml = version_ == "atom10" && type == "application/xhtml+xml";
       if (!is_xmlish) type = "application/xhtml+xml";
@@ -798,7 +827,6 @@ class FeedReader {
         is_link = perma != "false";
         if (entry) {
           entry->guid_is_permalink = is_link;
-          if (is_link) entry->ext["guidislink"] = "true";
         }
         if (is_link && !v.empty() && entry) guid_link_ = resolve_url(s.base, v);
       }
@@ -1247,7 +1275,12 @@ class FeedReader {
       std::string about = attr(n, "rdf:about");
       if (!about.empty()) e.id = about;
     }
-    if (e.link.empty() && !guid_link_.empty()) e.link = guid_link_;
+    // A permalink guid stands in for the link only when the item has none (feedparser's
+    // guidislink).
+    if (e.link.empty() && e.guid_is_permalink) {
+      e.ext["guidislink"] = "true";
+      e.link = guid_link_;
+    }
     // Like feedparser, an entry without a summary shows its first text or HTML content.
     if (e.summary.empty()) {
       for (const auto& ct : e.content) {

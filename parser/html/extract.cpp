@@ -23,6 +23,11 @@ namespace {
 
 using Index = std::uint32_t;
 
+// The extractor reads a block's text only to test short lines (bylines, dates, "read more").
+// A subtree larger than this is structure, not a line: reading it at every level of a
+// deeply nested page (tables in tables) would be quadratic.
+constexpr std::uint32_t kMaxShortTextNodes = 256;
+
 // ---------------------------------------------------------------------------------------
 // Small string helpers
 
@@ -527,9 +532,10 @@ class Extractor {
     return true;
   }
 
-  std::string node_text(Index i) const {
+  // The text of a short block; empty for a subtree over kMaxShortTextNodes nodes.
+  std::string short_text(Index i) const {
     std::string out;
-    write_text(doc_, i, false, {}, out);
+    if (doc_.node(i).end - i <= kMaxShortTextNodes) write_text(doc_, i, false, {}, out);
     return out;
   }
 
@@ -589,7 +595,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
       std::string_view itemprop = doc_.attr(i, "itemprop");
       if (doc_.attr(i, "rel") == "author" || itemprop.find("author") != std::string_view::npos ||
           byline_class(ms)) {
-        std::string text = node_text(i);
+        std::string text = short_text(i);
         if (!text.empty() && text.size() < 100) {
           byline_ = text;
           byline_found = true;
@@ -599,7 +605,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
     }
     if (!remove && !title_header_removed && !title_.empty() &&
         (node.tag == Tag::kH1 || node.tag == Tag::kH2)) {
-      if (text_similarity(title_, node_text(i)) > 0.75) {
+      if (text_similarity(title_, short_text(i)) > 0.75) {
         title_header_removed = true;
         remove = true;
       }
@@ -882,7 +888,7 @@ Attempt Extractor::run(unsigned flags) {
             if (len > 80 && density < 0.25f) {
               append = true;
             } else if (len < 80 && len > 0 && density == 0) {
-              std::string t = node_text(s);
+              std::string t = short_text(s);
               std::size_t dot = t.find('.');
               while (dot != std::string::npos) {
                 if (dot + 1 == t.size() || t[dot + 1] == ' ') {
@@ -1186,7 +1192,7 @@ bool closing_heading(std::string_view text) {
 bool Extractor::ends_article(Index i) const {
   const Node& node = doc_.node(i);
   if (!is_heading(node.tag) || text_len_[i] == 0 || text_len_[i] > 80) return false;
-  return closing_heading(trim(node_text(i)));
+  return closing_heading(trim(short_text(i)));
 }
 
 // A short line that is mostly a date ("Published 26 October 2023", "2021-10-16 | News").
@@ -1240,7 +1246,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
     return true;
   }
   if (!is_phrasing(node) && len > 0 && len < 200) {
-    std::string text = node_text(i);
+    std::string text = short_text(i);
     if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
     if (len <= 80 && date_line(text)) return true;
   }
@@ -1250,7 +1256,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
     if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
   }
   if ((paragraph || is_heading(node.tag)) && len > 0 && len < 250 &&
-      read_more_line(trim(node_text(i)))) {
+      read_more_line(trim(short_text(i)))) {
     return true;
   }
   return false;
@@ -1381,7 +1387,7 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
             int li = static_cast<int>(s.li) - 100;
             bool figure = in_figure_[i];
             std::uint32_t length = s.text;
-            if (length < 30) {
+            if (length < 30 && doc_.node(i).end - i < kMaxShortTextNodes) {
               std::string inner;
               write_text(doc_, i, false, dead, inner);
               std::string low = lower(inner);

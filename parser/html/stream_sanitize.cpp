@@ -11,6 +11,7 @@
 #endif
 
 #include "parser/html/render.h"
+#include "parser/html/sanitize_foreign.h"
 #include "parser/text.h"
 
 namespace feedpipe::parser::html {
@@ -237,8 +238,8 @@ bool has_raw_text(std::string_view name) {
 
 // Elements dropped together with everything inside them by the sanitiser.
 bool sanitizer_drops(std::string_view name) {
-  return one_of(name, {"script", "style", "applet", "template", "noembed", "noframes", "svg",
-                       "head", "frameset", "xmp", "plaintext"});
+  return one_of(name, {"script", "style", "applet", "template", "noembed", "noframes", "head",
+                       "frameset", "xmp", "plaintext"});
 }
 
 // cp1252 code points a numeric reference in 128..159 means (feedparser maps them).
@@ -307,12 +308,14 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 
 // Text with its references kept as written; markup characters (and '"' in an attribute
 // value) escaped, newlines normalised.
+// '>' opens nothing in text and stays as written there (feedparser); attribute values
+// escape it so they read the same in any context.
 // Bytes write_text_as_written must look at: 1 in text and attribute values, 2 in attribute
 // values only. A table keeps the scan over ordinary text to one load and test per byte.
 constexpr auto kTextSpecial = [] {
   std::array<std::uint8_t, 256> t{};
-  t['&'] = t['<'] = t['>'] = t['\r'] = 1;
-  t['"'] = 2;
+  t['&'] = t['<'] = t['\r'] = 1;
+  t['"'] = t['>'] = 2;
   return t;
 }();
 
@@ -323,7 +326,8 @@ void write_text_as_written(std::string_view text, std::string& out, bool attribu
     std::size_t special = i;
 #if defined(__SSE2__)
     // Sixteen bytes at a time through text with nothing to escape (most of a paragraph).
-    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>');
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<');
+    const __m128i gt = _mm_set1_epi8(attribute ? '>' : '&');
     const __m128i cr = _mm_set1_epi8('\r');
     const __m128i quote = _mm_set1_epi8(attribute ? '"' : '&');
     while (special + 16 <= text.size()) {
@@ -373,6 +377,13 @@ void repair_utf8(std::string& s) {
   s.swap(fixed);
 }
 
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
 class StreamSanitizer {
  public:
   StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out)
@@ -392,24 +403,55 @@ class StreamSanitizer {
   }
 
  private:
+  struct OpenElement {
+    std::string name;  // as written (SVG's camelCase kept)
+    Foreign inside;    // vocabulary of the element's content
+  };
+
+  // An attribute ready to be written; its escaped value is [begin, end) of attr_values_.
+  struct PendingAttribute {
+    std::string_view name;
+    std::size_t begin;
+    std::size_t end;
+  };
+
+  Foreign context() const { return open_.empty() ? Foreign::kNone : open_.back().inside; }
+
+  void drop_element(std::string_view name) {
+    if (has_raw_text(name)) {
+      tokens_.raw_text(name);
+    } else if (!tokens_.self_closing()) {
+      dropped_name_.assign(name);
+      dropped_depth_ = 1;
+    }
+  }
+
   void start_tag() {
     std::string_view name = tokens_.name();
     if (dropped_depth_ > 0) {
       if (name == dropped_name_ && !tokens_.self_closing()) ++dropped_depth_;
       return;
     }
-    if (sanitizer_drops(name)) {
-      if (has_raw_text(name)) {
-        tokens_.raw_text(name);
-      } else if (!tokens_.self_closing()) {
-        dropped_name_.assign(name);
-        dropped_depth_ = 1;
+    // `<svg>` and `<math>` open their vocabulary anywhere, as in HTML5 (no xmlns needed).
+    Foreign ns = name == "svg" ? Foreign::kSvg : name == "math" ? Foreign::kMathMl : context();
+    if (ns != Foreign::kNone) {
+      if (ns == Foreign::kSvg && foreign_element_drops_content(name)) {
+        drop_element(name);
+        return;
       }
+      std::string_view written = foreign_element_name(ns, name);
+      if (!written.empty()) {
+        foreign_start_tag(ns, name, written);
+        return;
+      }
+    }
+    if (sanitizer_drops(name)) {
+      drop_element(name);
       return;
     }
-    close_implied(name);
+    if (ns == Foreign::kNone) close_implied(name);
     bool keep = is_acceptable_element(name) && open_.size() < kMaxOpenElements;
-    if (keep) write_start_tag(name);
+    if (keep) write_start_tag(name, Foreign::kNone);
     // textarea and title hold text; a frame's fallback content is meant as markup and is
     // sanitised like the rest.
     if (has_raw_text(name) && name != "iframe") {
@@ -429,21 +471,46 @@ class StreamSanitizer {
       out_ += '>';
       return;
     }
-    open_.emplace_back(name);
+    open_.push_back({std::string(name), context()});
+  }
+
+  // An allow-listed SVG or MathML element; `written` is its name as the vocabulary spells it.
+  void foreign_start_tag(Foreign ns, std::string_view name, std::string_view written) {
+    if (open_.size() >= kMaxOpenElements) return;  // unwrapped, as deep HTML is
+    if (ns == Foreign::kSvg && is_animation_element(name)) {
+      for (const RawAttribute& a : tokens_.attributes()) {
+        if (tokens_.attribute_name(a) != "attributename") continue;
+        decoded_.clear();
+        decode_references(a.value, decoded_, nullptr, nullptr);
+        if (animates_active_attribute(decoded_)) {
+          drop_element(name);
+          return;
+        }
+        break;  // the first of repeated attributes is the one written
+      }
+    }
+    write_start_tag(written, ns);
+    if (tokens_.self_closing()) {
+      out_ += "</";
+      out_.append(written);
+      out_ += '>';
+      return;
+    }
+    open_.push_back({std::string(written), ns});
   }
 
   // The end tags HTML implies before this start tag (`<p>a<p>b`, list items, cells).
   void close_implied(std::string_view name) {
     if (open_.empty()) return;
-    if (closes_paragraph(name) && open_.back() == "p") {
+    if (closes_paragraph(name) && open_.back().name == "p") {
       close_top();
       return;
     }
     auto close_through = [&](std::initializer_list<std::string_view> targets,
                              std::initializer_list<std::string_view> boundaries) {
       for (std::size_t i = open_.size(); i-- > 0;) {
-        if (one_of(open_[i], boundaries)) return;
-        if (one_of(open_[i], targets)) {
+        if (one_of(open_[i].name, boundaries)) return;
+        if (one_of(open_[i].name, targets)) {
           while (open_.size() > i) close_top();
           return;
         }
@@ -456,35 +523,68 @@ class StreamSanitizer {
     else if (name == "td" || name == "th") close_through({"td", "th"}, {"tr", "table"});
   }
 
-  void write_start_tag(std::string_view name) {
+  // Writes the start tag with its allow-listed attributes in name order (feedparser's
+  // order). `ns` is the vocabulary of the element itself (kNone: HTML).
+  void write_start_tag(std::string_view name, Foreign ns) {
     out_ += '<';
     out_.append(name);
-    written_.clear();
+    pending_.clear();
+    attr_values_.clear();
+    bool has_xlink = false;
     for (const RawAttribute& a : tokens_.attributes()) {
-      std::string_view attr = tokens_.attribute_name(a);
-      if (!is_acceptable_attribute(attr)) continue;
+      std::string_view source_name = tokens_.attribute_name(a);
+      std::string_view attr = foreign_attribute_name(ns, source_name);
+      if (ns == Foreign::kNone && is_acceptable_attribute(source_name)) attr = source_name;
+      if (attr.empty()) continue;
       // HTML keeps the first of repeated attributes.
-      if (std::find(written_.begin(), written_.end(), attr) != written_.end()) continue;
-      written_.push_back(attr);
+      bool repeated = std::any_of(pending_.begin(), pending_.end(),
+                                  [&](const PendingAttribute& p) { return p.name == attr; });
+      if (repeated) continue;
       // Checks run on the value as it will be written (references normalised), so what is
       // checked is what a reader of the output decodes.
       as_written_.clear();
       write_text_as_written(a.value, as_written_, /*attribute=*/true);
       decoded_.clear();
       decode_references(as_written_, decoded_, nullptr, nullptr);
-      if (!clean_attribute(name, attr, decoded_, base_url_, value_)) continue;
-      out_ += ' ';
-      out_.append(attr);
-      out_ += "=\"";
+      bool ok = ns == Foreign::kNone
+                    ? clean_attribute(name, attr, decoded_, base_url_, value_)
+                    : clean_foreign_attribute(ns, name, source_name, decoded_, base_url_, value_);
+      if (!ok) continue;
+      std::size_t begin = attr_values_.size();
       // Values cleaning left alone keep their references as written (feedparser).
       if (value_ == decoded_ && attr != "style") {
-        out_ += as_written_;
+        attr_values_ += as_written_;
       } else {
-        append_escaped(value_, out_);
+        append_escaped(value_, attr_values_);
       }
+      pending_.push_back({attr, begin, attr_values_.size()});
+      has_xlink = has_xlink || attr.starts_with("xlink:");
+    }
+    // The namespace declarations an XML reader of the output needs (HTML5 implies them).
+    auto declare = [&](std::string_view attr, std::string_view uri) {
+      std::size_t begin = attr_values_.size();
+      attr_values_.append(uri);
+      pending_.push_back({attr, begin, attr_values_.size()});
+    };
+    if (name == "svg") declare("xmlns", kSvgNamespace);
+    if (name == "math") declare("xmlns", kMathMlNamespace);
+    if (has_xlink) declare("xmlns:xlink", kXlinkNamespace);
+    if (pending_.size() > 1) {
+      std::sort(pending_.begin(), pending_.end(),
+                [](const PendingAttribute& x, const PendingAttribute& y) {
+                  return std::lexicographical_compare(
+                      x.name.begin(), x.name.end(), y.name.begin(), y.name.end(),
+                      [](char c, char d) { return lower(c) < lower(d); });
+                });
+    }
+    for (const PendingAttribute& p : pending_) {
+      out_ += ' ';
+      out_.append(p.name);
+      out_ += "=\"";
+      out_.append(attr_values_, p.begin, p.end - p.begin);
       out_ += '"';
     }
-    out_ += is_void(name) ? " />" : ">";
+    out_ += ns == Foreign::kNone && is_void(name) ? " />" : ">";
   }
 
   void end_tag() {
@@ -493,7 +593,9 @@ class StreamSanitizer {
       if (name == dropped_name_) --dropped_depth_;
       return;
     }
-    auto it = std::find(open_.rbegin(), open_.rend(), name);
+    auto it = std::find_if(open_.rbegin(), open_.rend(), [&](const OpenElement& e) {
+      return equals_ignoring_case(e.name, name);
+    });
     if (it == open_.rend()) return;  // nothing to close: stray end tags are dropped
     std::size_t keep = open_.size() - static_cast<std::size_t>(it - open_.rbegin()) - 1;
     while (open_.size() > keep) close_top();
@@ -501,7 +603,7 @@ class StreamSanitizer {
 
   void close_top() {
     out_ += "</";
-    out_ += open_.back();
+    out_ += open_.back().name;
     out_ += '>';
     open_.pop_back();
   }
@@ -509,10 +611,11 @@ class StreamSanitizer {
   Tokenizer tokens_;
   std::string_view base_url_;
   std::string& out_;
-  std::vector<std::string> open_;  // kept elements not closed yet
+  std::vector<OpenElement> open_;  // kept elements not closed yet
   std::string dropped_name_;       // element whose content is being dropped
   int dropped_depth_ = 0;
-  std::vector<std::string_view> written_;  // attributes of the current tag already written
+  std::vector<PendingAttribute> pending_;  // attributes of the current tag
+  std::string attr_values_;
   std::string as_written_;
   std::string decoded_;
   std::string value_;

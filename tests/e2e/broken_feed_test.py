@@ -84,15 +84,9 @@ def main():
         reader.drain(quiet_seconds=3)
         dups = {u: len(rs) for u, rs in harness.count_by_url(reader.records).items() if len(rs) > 1}
         check(not dups, "no item published twice", str(list(dups.items())[:5]))
-        code, took = daemon.stop(timeout=30)
-        check(code == 0, "SIGTERM: exit code 0 (%.1fs)" % took, "exit code %s" % code)
+        harness.stop_all([daemon])
     finally:
-        daemon.kill()
-        reader.close()
-        server.stop()
-        if not args.keep:
-            harness.delete_topics(args.bootstrap, prefix)
-        work.cleanup()
+        harness.teardown(args, work, prefix, [daemon], reader, server)
 
 
 if __name__ == "__main__":

@@ -98,15 +98,9 @@ def main():
               "%d new records" % (len(reader.records) - records_before))
         check(server.stats()["feeds"][name]["status"].get("200", 0) >= 1,
               "%s answered 200 after its change" % name)
-        code, took = daemon.stop(timeout=30)
-        check(code == 0, "SIGTERM: exit code 0 (%.1fs)" % took, "exit code %s" % code)
+        harness.stop_all([daemon])
     finally:
-        daemon.kill()
-        reader.close()
-        server.stop()
-        if not args.keep:
-            harness.delete_topics(args.bootstrap, prefix)
-        work.cleanup()
+        harness.teardown(args, work, prefix, [daemon], reader, server)
 
 
 if __name__ == "__main__":

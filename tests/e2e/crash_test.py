@@ -164,19 +164,9 @@ def main():
         check(len(kills) >= max(1, int(args.duration / args.kill_every[1]) - 1),
               "%d SIGKILLs over %.0fs" % (len(kills), chaos_seconds))
         harness.check_exact_set(reader.records, expected, "after %d SIGKILLs" % len(kills))
-        for r in replicas:
-            code, took = r.stop(timeout=25)
-            check(code == 0, "replica %s: SIGTERM exits 0 (%.1fs)" % (r.name, took),
-                  "exit code %s; log:\n%s" % (code, r.log_tail()))
+        harness.stop_all(replicas, timeout=25)
     finally:
-        adder.stop()
-        for r in replicas:
-            r.kill()
-        reader.close()
-        server.stop()
-        if not args.keep:
-            harness.delete_topics(args.bootstrap, prefix)
-        work.cleanup()
+        harness.teardown(args, work, prefix, replicas, reader, server, stoppers=[adder])
 
 
 if __name__ == "__main__":

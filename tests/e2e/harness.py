@@ -243,6 +243,31 @@ class Daemon:
         return parse_metrics(body)
 
 
+def stop_all(daemons, timeout=30):
+    """SIGTERM each daemon in turn; each must exit 0 within `timeout`."""
+    for d in daemons:
+        code, took = d.stop(timeout=timeout)
+        who = "feedpipe " + d.name if d.name else "feedpipe"
+        check(code == 0, "%s: SIGTERM exits 0 (%.1fs)" % (who, took),
+              "exit code %s; log:\n%s" % (code, d.log_tail()))
+
+
+def teardown(args, work, prefix, daemons=(), reader=None, server=None, stoppers=()):
+    """The end of every test, passed or failed: background helpers stopped, daemons killed,
+    the reader closed, the feed server stopped, the topics deleted (unless --keep)."""
+    for s in stoppers:
+        s.stop()
+    for d in daemons:
+        d.kill()
+    if reader is not None:
+        reader.close()
+    if server is not None:
+        server.stop()
+    if not args.keep:
+        delete_topics(args.bootstrap, prefix)
+    work.cleanup()
+
+
 def http_get(url, timeout=2.0):
     try:
         with urllib.request.urlopen(url, timeout=timeout) as r:

@@ -162,15 +162,9 @@ def main():
                   "%d duplicate records, e.g. %s" % (extra, list(dups.items())[:5]))
         harness.check_records_valid(validator, reader.records)
         daemon.require_alive()
-        code, took = daemon.stop(timeout=GRACE_SECONDS + 5)
-        check(code == 0, "final SIGTERM: exit code 0 (%.1fs)" % took, "exit code %s" % code)
+        harness.stop_all([daemon], timeout=GRACE_SECONDS + 5)
     finally:
-        daemon.kill()
-        reader.close()
-        server.stop()
-        if not args.keep:
-            harness.delete_topics(args.bootstrap, prefix)
-        work.cleanup()
+        harness.teardown(args, work, prefix, [daemon], reader, server)
 
 
 if __name__ == "__main__":

@@ -189,19 +189,9 @@ def main():
             "missing": len(result["missing"]), "windows": windows,
             "overlaps_including_rebalances": len(all_overlaps)}), flush=True)
         harness.check_exact_set(reader.records, expected, "after 1 -> 3 -> 2 replicas")
-        for r in (r0, r1):
-            code, took = r.stop(timeout=25)
-            check(code == 0, "%s exits 0 on SIGTERM (%.1fs)" % (r.name, took),
-                  "exit code %s; log:\n%s" % (code, r.log_tail()))
+        harness.stop_all([r0, r1], timeout=25)
     finally:
-        adder.stop()
-        for r in replicas:
-            r.kill()
-        reader.close()
-        server.stop()
-        if not args.keep:
-            harness.delete_topics(args.bootstrap, prefix)
-        work.cleanup()
+        harness.teardown(args, work, prefix, replicas, reader, server, stoppers=[adder])
 
 
 if __name__ == "__main__":

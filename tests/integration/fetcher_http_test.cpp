@@ -180,10 +180,14 @@ TEST(FetcherHttp, RateLimitStormBlocksTheWholeHostUntilRetryAfter) {
   for (int i = 0; i < 10; ++i) h.fetcher.upsert_feed(feed(server.url("/f" + std::to_string(i))));
   h.fetcher.start();
   h.advance(1min);
-  ASSERT_TRUE(h.collector.wait_for(2));
+  ASSERT_TRUE(h.collector.wait_for(1));
   settle();
-  // Only the two requests that were already in flight when the first 429 arrived.
-  EXPECT_EQ(server.total(), 2u);
+  // Only what was already on its way when the first 429 arrived: the second request starts
+  // once the first has been sent, so it may or may not have gone out before the answer came.
+  const std::size_t before_block = server.total();
+  ASSERT_GE(before_block, 1u);
+  EXPECT_LE(before_block, 2u);
+  ASSERT_EQ(h.collector.results().size(), before_block);
   for (const auto& r : h.collector.results()) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error->code, ErrorCode::kRateLimited);
@@ -197,14 +201,15 @@ TEST(FetcherHttp, RateLimitStormBlocksTheWholeHostUntilRetryAfter) {
 
   h.advance(60s);  // still inside Retry-After
   settle();
-  EXPECT_EQ(server.total(), 2u);
+  EXPECT_EQ(server.total(), before_block);
 
   limited = false;
   h.advance(61s);
-  // The other eight, once the host is open again, and the two that got 429 (due 120 s later).
-  ASSERT_TRUE(h.collector.wait_for(12));
+  // Every feed once more: those that waited for the host to open again, and those that got
+  // the 429 (due again 120 s after it).
+  ASSERT_TRUE(h.collector.wait_for(before_block + 10));
   settle();
-  EXPECT_EQ(server.total(), 12u);
+  EXPECT_EQ(server.total(), before_block + 10);
 }
 
 TEST(FetcherHttp, ArticlesWaitingForAThrottledHostStillGetAResultAtStop) {

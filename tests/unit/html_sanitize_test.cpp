@@ -18,7 +18,7 @@ TEST(HtmlSanitize, AllowListAndSerialisation) {
       {"<p>Hello <b>world</b></p>", "<p>Hello <b>world</b></p>"},
       {"<P CLASS=x>Upper</P>", "<p class=\"x\">Upper</p>"},
       {"line<br>break<hr>", "line<br />break<hr />"},
-      {"<img src=\"a.png\" alt='x \"q\"'>", "<img src=\"a.png\" alt=\"x &quot;q&quot;\" />"},
+      {"<img src=\"a.png\" alt='x \"q\"'>", "<img alt=\"x &quot;q&quot;\" src=\"a.png\" />"},
       {"keep<script>alert(1)</script> this", "keep this"},
       {"a<style>p{color:red}</style>b", "ab"},
       {"<blink>unwrapped</blink> text", "unwrapped text"},
@@ -34,7 +34,9 @@ TEST(HtmlSanitize, AllowListAndSerialisation) {
       {"<event-source></event-source>", "<event-source></event-source>"},
       {"safe<iframe src=\"http://example.com/\"> <b>fallback</b></iframe>",
        "safe <b>fallback</b>"},
-      {"<svg><title>icon</title><path d=\"M0\"/></svg>text", "text"},
+      {"<svg><title>icon</title><path d=\"M0\" onclick=\"x()\"/></svg>text",
+       "<svg xmlns=\"http://www.w3.org/2000/svg\"><title>icon</title><path d=\"M0\"></path></svg>"
+       "text"},
       {"<p>unclosed<p>second", "<p>unclosed</p><p>second</p>"},
   };
   for (const auto& c : cases) {

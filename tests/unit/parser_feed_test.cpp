@@ -195,5 +195,85 @@ TEST(ParserFeed, JsonOutputUsesNeutralNames) {
   EXPECT_NE(json.find("\"version\":\"rss20\""), std::string::npos);
 }
 
+TEST(ParserFeed, ContentLocationAndLanguageHeadersSetBaseAndLanguage) {
+  DocumentInfo info;
+  info.base_url = "http://fetch.example/feeds/main.xml";
+  info.content_location = "/archive/2024/";  // relative: resolved against the request URI
+  info.content_language = "de";
+  auto f = parse_feed(R"(<rss version="2.0"><channel><title>T</title><link>front</link>
+<item><link>post-7</link></item></channel></rss>)", info);
+  EXPECT_FALSE(f.document.bozo) << f.document.bozo_reason;
+  EXPECT_EQ(f.feed.link, "http://fetch.example/archive/2024/front");
+  EXPECT_EQ(f.feed.language, "de");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].link, "http://fetch.example/archive/2024/post-7");
+}
+
+TEST(ParserFeed, XmlLangOverridesContentLanguage) {
+  DocumentInfo info;
+  info.content_language = "de";
+  auto f = parse_feed(R"(<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr"><title>T</title>
+</feed>)", info);
+  EXPECT_EQ(f.feed.language, "fr");
+}
+
+TEST(ParserFeed, DivWrappingEscapedHtmlIsAWrapper) {
+  auto f = parse(R"(<feed xmlns="http://www.w3.org/2005/Atom"><entry>
+<content type="html"><div xmlns="http://www.w3.org/1999/xhtml">Say &lt;b&gt;hi&lt;/b&gt;</div></content>
+<summary type="html"><div xmlns="http://www.w3.org/1999/xhtml"><p>real &lt;i&gt;</p></div></summary>
+</entry></feed>)");
+  ASSERT_EQ(f.entries.size(), 1u);
+  ASSERT_EQ(f.entries[0].content.size(), 1u);
+  EXPECT_EQ(f.entries[0].content[0].value, "Say <b>hi</b>");
+  EXPECT_EQ(f.entries[0].content[0].type, "text/html");
+  // Markup inside the div: it is inline XHTML, its text stays text.
+  EXPECT_EQ(f.entries[0].summary, "<p>real &lt;i&gt;</p>");
+}
+
+TEST(ParserFeed, SanitisedHtmlIsTrimmed) {
+  auto f = parse(R"(<rss version="2.0"><channel><item><description>&lt;html&gt;&lt;head&gt;
+&lt;title&gt;Page&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;&lt;/head&gt;
+&lt;body&gt;  &lt;p&gt;Body&lt;/p&gt;
+&lt;/body&gt;&lt;/html&gt;</description></item></channel></rss>)");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].summary, "<p>Body</p>");
+}
+
+TEST(ParserFeed, PermalinkGuidStandsInForAMissingLinkOnly) {
+  auto f = parse(R"(<rss version="2.0"><channel>
+<item><guid>http://a.example/1</guid></item>
+<item><guid isPermaLink="true">http://a.example/2</guid><link>http://a.example/two</link></item>
+<item><guid isPermaLink="false">x-3</guid></item>
+</channel></rss>)");
+  ASSERT_EQ(f.entries.size(), 3u);
+  EXPECT_EQ(f.entries[0].link, "http://a.example/1");
+  EXPECT_EQ(f.entries[0].ext.count("guidislink"), 1u);
+  EXPECT_EQ(f.entries[1].link, "http://a.example/two");
+  EXPECT_EQ(f.entries[1].ext.count("guidislink"), 0u);
+  EXPECT_EQ(f.entries[2].link, "");
+  EXPECT_EQ(f.entries[2].ext.count("guidislink"), 0u);
+}
+
+TEST(ParserFeed, NamespaceNameWithWhitespaceIsBozoButParsed) {
+  auto f = parse(R"(<rss version="2.0" xmlns:m="http://a.example/
+/ns/"><channel><title>T</title><m:x>1</m:x><item><title>I</title></item></channel></rss>)");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.feed.title, "T");
+  EXPECT_EQ(f.entries.size(), 1u);
+  auto ok = parse(R"(<rss version="2.0" xmlns:m="http://a.example/ns/"><channel><title>T</title>
+</channel></rss>)");
+  EXPECT_FALSE(ok.document.bozo) << ok.document.bozo_reason;
+}
+
+TEST(ParserFeed, MacGreekAndMacTurkishAreDecodedWithTheirOwnTables) {
+  auto greek = parse("<?xml version=\"1.0\" encoding=\"macgreek\"?>\n"
+                     "<rss version=\"2.0\"><channel><title>\x80 \xE1</title></channel></rss>");
+  EXPECT_FALSE(greek.document.bozo) << greek.document.bozo_reason;
+  EXPECT_EQ(greek.feed.title, "\u00C4 \u03B1");  // Ä α
+  auto turkish = parse("<?xml version=\"1.0\" encoding=\"macturkish\"?>\n"
+                       "<rss version=\"2.0\"><channel><title>\xDA\xDF\x80</title></channel></rss>");
+  EXPECT_EQ(turkish.feed.title, "\u011E\u015F\u00C4");  // Ğ ş Ä
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
