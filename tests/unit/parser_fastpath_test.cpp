@@ -7,6 +7,7 @@
 #include <iterator>
 #include <string>
 
+#include "parser/charset.h"
 #include "parser/feed_json.h"
 #include "parser/feed_parser.h"
 #include "parser/html/sanitize.h"
@@ -130,6 +131,36 @@ TEST(ParserFastPath, TextWriterAgreesWithTheGeneralRuleOnRandomText) {
     for (size_t k = 0; k < n; ++k) s += pieces[next() % std::size(pieces)];
     ASSERT_EQ(html::html_to_text(s, false), reference_text(s)) << "input: " << s;
   }
+}
+
+// Large single-byte documents go through a per-byte table; small ones through iconv. Both
+// must read the same bytes the same way, and reject the same bytes.
+TEST(ParserFastPath, SingleByteTableMatchesIconv) {
+  for (const char* charset : {"windows-1251", "koi8-r", "iso-8859-7", "windows-1252"}) {
+    std::string piece;
+    for (int b = 1; b < 256; ++b) {
+      std::string one(1, static_cast<char>(b)), ignored;
+      if (transcode_to_utf8(one, charset, &ignored)) piece += one;
+    }
+    ASSERT_GT(piece.size(), 128u) << charset;
+    std::string small;
+    ASSERT_TRUE(transcode_to_utf8(piece, charset, &small)) << charset;
+    std::string big_input, expected;
+    while (big_input.size() < (200 << 10)) {
+      big_input += piece;
+      expected += small;
+    }
+    std::string big;
+    ASSERT_TRUE(transcode_to_utf8(big_input, charset, &big)) << charset;
+    EXPECT_EQ(big, expected) << charset;
+  }
+  // 0x98 is unassigned in windows-1251: the whole document is not windows-1251.
+  std::string bad(100 << 10, 'a');
+  bad[70000] = '\x98';
+  std::string out;
+  EXPECT_FALSE(transcode_to_utf8(bad, "windows-1251", &out));
+  std::string small_bad = "abc\x98";
+  EXPECT_FALSE(transcode_to_utf8(small_bad, "windows-1251", &out));
 }
 
 constexpr const char* kFeed = R"(<?xml version="1.0" encoding="utf-8"?>
