@@ -192,6 +192,13 @@ bool valid_utf8(std::string_view s) {
       ++p;
       continue;
     }
+    // Two-byte characters (Latin, Greek, Cyrillic, Hebrew, Arabic) without the general
+    // decoding: a lead byte C2..DF and one continuation byte is always valid.
+    if (c >= 0xC2 && c <= 0xDF) {
+      if (end - p < 2 || (p[1] & 0xC0) != 0x80) return false;
+      p += 2;
+      continue;
+    }
     int n;
     char32_t cp;
     if ((c & 0xE0) == 0xC0) n = 1, cp = c & 0x1F;
