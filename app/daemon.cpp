@@ -189,6 +189,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
       configured_ = std::move(fresh);
       if (articles_) wanted_articles = article_feeds(configured_);
       for (const auto& url : removals) owned_.erase(url);
+      forgotten_.insert(forgotten_.end(), removals.begin(), removals.end());
       for (const auto& spec : upserts) {
         auto& slot = owned_[spec.url];
         slot.spec = spec;
@@ -235,7 +236,10 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
       std::lock_guard lock(feeds_mutex_);
       owned_partitions_.insert(partitions.begin(), partitions.end());
       std::unordered_map<std::string, const FeedState*> by_url;
-      for (const auto& s : restored) by_url[s.url] = &s;
+      for (const auto& s : restored) {
+        by_url[s.url] = &s;
+        if (!configured_.count(s.url)) forgotten_.push_back(s.url);
+      }
       // After a producer rebuild the session re-announces partitions it already owns: the
       // restored state replaces what this replica had.
       for (const auto& [url, spec] : configured_) {
@@ -451,7 +455,38 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
       }
       metrics_.queue_depth("publish").Set(static_cast<double>(publish_queue_.size()));
       if (!batch.empty()) commit_batch(std::move(batch));
+      forget_removed_feeds();
     }
+  }
+
+  // Tombstones in <prefix>.feed-state for feeds that left the config (a reload, or states
+  // restored for feeds a restart no longer lists), so the compacted topic does not keep
+  // them for ever. A feed listed again meanwhile, or whose partition moved, is left alone;
+  // a failed commit is dropped: the next restore of the partition finds the state again.
+  void forget_removed_feeds() {
+    std::vector<publisher::PollCommit> polls;
+    {
+      std::lock_guard lock(feeds_mutex_);
+      if (forgotten_.empty()) return;
+      std::unordered_set<std::string> urls;
+      for (auto& url : forgotten_) {
+        if (configured_.count(url) || !owns_partition_locked(url) || !urls.insert(url).second) continue;
+        publisher::PollCommit poll;
+        poll.state.url = std::move(url);
+        poll.forget = true;
+        polls.push_back(std::move(poll));
+      }
+      forgotten_.clear();
+    }
+    if (polls.empty()) return;
+    if (Status st = ingest_->commit_polls(polls); !st) {
+      log::warn("ingest", "states of removed feeds not deleted",
+                {{"feeds", polls.size()}, {"error_type", to_string(st.error().code)},
+                 {"error", st.error().message}});
+      return;
+    }
+    metrics_.records_published(TopicLabel::kFeedState).Increment(static_cast<double>(polls.size()));
+    log::info("ingest", "states of removed feeds deleted", {{"feeds", polls.size()}});
   }
 
   bool is_owned(const std::string& url) const {
@@ -524,6 +559,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   mutable std::mutex feeds_mutex_;
   std::unordered_map<std::string, FeedSpec> configured_;  // guarded by feeds_mutex_
   std::unordered_map<std::string, FeedSlot> owned_;       // guarded by feeds_mutex_
+  std::vector<std::string> forgotten_;  // removed feeds whose state awaits a tombstone; guarded
   std::set<int> owned_partitions_;                        // guarded by feeds_mutex_
   std::atomic<int> feed_state_partitions_{1};
   std::atomic<bool> ingest_restored_{false};
@@ -566,6 +602,21 @@ void Daemon::record_fetch_event(const fetcher::FetchEvent& event) {
             log::warn("fetcher", "feed failing, retried at the backoff ceiling",
                       {{"group", e.group},
                        {"error_type", e.error ? to_string(*e.error) : std::string_view("")}});
+        } else if constexpr (std::is_same_v<E, fetcher::RobotsFetched>) {
+          switch (e.source) {
+            case fetcher::RobotsSource::kParsed: metrics_.robots_fetches(RobotsResultLabel::kParsed).Increment(); break;
+            case fetcher::RobotsSource::kUnavailable:
+              metrics_.robots_fetches(RobotsResultLabel::kUnavailable).Increment();
+              break;
+            case fetcher::RobotsSource::kUnreachable:
+              metrics_.robots_fetches(RobotsResultLabel::kUnreachable).Increment();
+              break;
+          }
+        } else if constexpr (std::is_same_v<E, fetcher::ArticleRobotsDenied>) {
+          metrics_.article_robots_denied(e.source == fetcher::RobotsSource::kUnreachable
+                                             ? RobotsDenyLabel::kUnreachable
+                                             : RobotsDenyLabel::kDisallowed)
+              .Increment();
         } else if constexpr (std::is_same_v<E, fetcher::ScheduleLateness>) {
           metrics_.schedule_lateness().Observe(std::chrono::duration<double>(e.lateness).count());
         } else if constexpr (std::is_same_v<E, fetcher::InFlight>) {

@@ -218,6 +218,22 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                             .Register(r)
                             .Add({}, kLatencyBuckets);
 
+  auto& robots = BuildCounter()
+                     .Name("feedpipe_robots_fetches_total")
+                     .Help("robots.txt fetches for article pages, by outcome (parsed; unavailable: "
+                           "4xx, all allowed; unreachable: 5xx or network error, all disallowed)")
+                     .Register(r);
+  robots_fetches_[0] = &robots.Add({{"result", "parsed"}});
+  robots_fetches_[1] = &robots.Add({{"result", "unavailable"}});
+  robots_fetches_[2] = &robots.Add({{"result", "unreachable"}});
+  auto& robots_denied = BuildCounter()
+                            .Name("feedpipe_article_robots_denied_total")
+                            .Help("Article pages not fetched because of robots.txt (disallowed by its "
+                                  "rules, or the file was unreachable)")
+                            .Register(r);
+  article_robots_denied_[0] = &robots_denied.Add({{"reason", "disallowed"}});
+  article_robots_denied_[1] = &robots_denied.Add({{"reason", "unreachable"}});
+
   parse_duration_ = &BuildHistogram()
                          .Name("feedpipe_parse_duration_seconds")
                          .Help("Time to parse and normalise one feed document")
@@ -268,6 +284,16 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Changed items republished with a new revision")
                            .Register(r)
                            .Add({});
+  updates_ignored_ = &BuildCounter()
+                          .Name("feedpipe_dedup_updates_ignored_total")
+                          .Help("Changed items not republished because dedup.updates is ignore")
+                          .Register(r)
+                          .Add({});
+  dedup_state_expired_ = &BuildCounter()
+                              .Name("feedpipe_dedup_state_expired_total")
+                              .Help("Dedup state entries deleted after dedup.retention")
+                              .Register(r)
+                              .Add({});
   auto& txns = BuildCounter()
                    .Name("feedpipe_transactions_total")
                    .Help("Kafka transactions by role and result")
@@ -323,6 +349,24 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            .Help("Time to extract the article from one page")
                            .Register(r)
                            .Add({}, kFastBuckets);
+  auto& backlog = BuildGauge()
+                      .Name("feedpipe_enrich_backlog")
+                      .Help("Consumed entries whose page is not done: fetching (in_flight) or "
+                            "queued for a slot or backing off (waiting)")
+                      .Register(r);
+  enrich_in_flight_ = &backlog.Add({{"state", "in_flight"}});
+  enrich_waiting_ = &backlog.Add({{"state", "waiting"}});
+  enrich_paused_partitions_ = &BuildGauge()
+                                   .Name("feedpipe_enrich_paused_partitions")
+                                   .Help("Entries partitions paused at max_pending_per_partition")
+                                   .Register(r)
+                                   .Add({});
+  auto& retries = BuildCounter()
+                      .Name("feedpipe_article_retries_total")
+                      .Help("Failed page attempts that will be tried again, by error type")
+                      .Register(r);
+  for (std::size_t c = 0; c < kErrorCodeCount; ++c)
+    article_retries_[c] = &retries.Add({{"error_type", s(to_string(kAllErrorCodes[c]))}});
 
   ready_ = &BuildGauge().Name("feedpipe_ready").Help("1 when /readyz answers 200").Register(r).Add({});
   reload_successful_ = &BuildGauge()

@@ -23,6 +23,8 @@ namespace feedpipe::app {
 enum class FetchKindLabel { kFeed = 0, kArticle = 1 };
 enum class TopicLabel { kRaw = 0, kEntries, kArticles, kErrors, kFeedState, kDedupState };
 enum class RoleLabel { kIngest = 0, kDedup, kEnrich };
+enum class RobotsResultLabel { kParsed = 0, kUnavailable, kUnreachable };  // RFC 9309 2.3.1
+enum class RobotsDenyLabel { kDisallowed = 0, kUnreachable };
 inline constexpr std::size_t kErrorCodeCount = std::size(kAllErrorCodes);
 
 struct KafkaClientStats;  // librdkafka statistics, see app/kafka_stats.h
@@ -52,6 +54,8 @@ class Metrics {
   prometheus::Gauge& feeds_backoff() { return *feeds_backoff_; }
   prometheus::Gauge& feeds_failing() { return *feeds_failing_; }
   prometheus::Histogram& schedule_lateness() { return *schedule_lateness_; }
+  prometheus::Counter& robots_fetches(RobotsResultLabel r) { return *robots_fetches_[idx(r)]; }
+  prometheus::Counter& article_robots_denied(RobotsDenyLabel r) { return *article_robots_denied_[idx(r)]; }
 
   // parse
   prometheus::Histogram& parse_duration() { return *parse_duration_; }
@@ -66,6 +70,8 @@ class Metrics {
   prometheus::Counter& duplicates_feed() { return *duplicates_feed_; }
   prometheus::Counter& duplicates_global() { return *duplicates_global_; }
   prometheus::Counter& record_revisions() { return *record_revisions_; }
+  prometheus::Counter& updates_ignored() { return *updates_ignored_; }
+  prometheus::Counter& dedup_state_expired() { return *dedup_state_expired_; }
   prometheus::Counter& transactions_committed(RoleLabel r) { return *txn_committed_[idx(r)]; }
   prometheus::Counter& transactions_aborted(RoleLabel r) { return *txn_aborted_[idx(r)]; }
   prometheus::Histogram& transaction_duration(RoleLabel r) { return *txn_duration_[idx(r)]; }
@@ -80,6 +86,10 @@ class Metrics {
   prometheus::Counter& articles_ok() { return *articles_ok_; }
   prometheus::Counter& articles_error() { return *articles_error_; }
   prometheus::Histogram& extract_duration() { return *extract_duration_; }
+  prometheus::Gauge& enrich_in_flight() { return *enrich_in_flight_; }
+  prometheus::Gauge& enrich_waiting() { return *enrich_waiting_; }
+  prometheus::Gauge& enrich_paused_partitions() { return *enrich_paused_partitions_; }
+  prometheus::Counter& article_retries(ErrorCode c) { return *article_retries_[static_cast<std::size_t>(c)]; }
 
   // lifecycle
   prometheus::Gauge& ready() { return *ready_; }
@@ -102,6 +112,8 @@ class Metrics {
   prometheus::Gauge* fetch_in_flight_ = nullptr;
   prometheus::Gauge *feeds_ok_ = nullptr, *feeds_backoff_ = nullptr, *feeds_failing_ = nullptr;
   prometheus::Histogram* schedule_lateness_ = nullptr;
+  std::array<prometheus::Counter*, 3> robots_fetches_{};
+  std::array<prometheus::Counter*, 2> article_robots_denied_{};
   prometheus::Histogram* parse_duration_ = nullptr;
   std::array<prometheus::Counter*, kErrorCodeCount> parse_errors_{};
   prometheus::Counter* documents_bozo_ = nullptr;
@@ -120,6 +132,10 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* queue_capacity_family_ = nullptr;
   prometheus::Counter *articles_ok_ = nullptr, *articles_error_ = nullptr;
   prometheus::Histogram* extract_duration_ = nullptr;
+  prometheus::Gauge *enrich_in_flight_ = nullptr, *enrich_waiting_ = nullptr;
+  prometheus::Gauge* enrich_paused_partitions_ = nullptr;
+  std::array<prometheus::Counter*, kErrorCodeCount> article_retries_{};
+  prometheus::Counter *updates_ignored_ = nullptr, *dedup_state_expired_ = nullptr;
   prometheus::Gauge *ready_ = nullptr, *reload_successful_ = nullptr,
                     *reload_success_time_ = nullptr;
 

@@ -69,6 +69,24 @@ void PublisherEvents::on(const publisher::RevisionsPublished& e) {
   metrics_.record_revisions().Increment(e.count);
 }
 
+void PublisherEvents::on(const publisher::UpdatesIgnored& e) {
+  metrics_.updates_ignored().Increment(e.count);
+}
+
+void PublisherEvents::on(const publisher::ExpiredStateDeleted& e) {
+  metrics_.dedup_state_expired().Increment(e.count);
+}
+
+void PublisherEvents::on(const publisher::EnrichBacklog& e) {
+  metrics_.enrich_in_flight().Set(e.in_flight);
+  metrics_.enrich_waiting().Set(e.waiting);
+  metrics_.enrich_paused_partitions().Set(e.paused_partitions);
+}
+
+void PublisherEvents::on(const publisher::ArticleRetried& e) {
+  metrics_.article_retries(e.reason).Increment();
+}
+
 void PublisherEvents::on(const publisher::RestoreProgress& e) {
   TopicLabel topic = topic_label(e.topic);
   metrics_.restore_partitions_pending(topic).Set(e.partitions_restoring);

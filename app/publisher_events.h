@@ -23,6 +23,10 @@ class PublisherEvents final : public publisher::DedupListener, public publisher:
   void on(const publisher::RecordsPublished& e) override;
   void on(const publisher::DuplicatesDropped& e) override;
   void on(const publisher::RevisionsPublished& e) override;
+  void on(const publisher::UpdatesIgnored& e) override;
+  void on(const publisher::ExpiredStateDeleted& e) override;
+  void on(const publisher::EnrichBacklog& e) override;
+  void on(const publisher::ArticleRetried& e) override;
   void on(const publisher::RestoreProgress& e) override;
   void on(const publisher::OwnedPartitions& e) override;
   void on(const publisher::ProducerRebuilt& e) override;

@@ -14,6 +14,7 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::kDecompress: return "decompress";
     case ErrorCode::kRedirect: return "redirect";
     case ErrorCode::kBlockedAddress: return "blocked_address";
+    case ErrorCode::kRobotsDisallowed: return "robots_disallowed";
     case ErrorCode::kParse: return "parse";
     case ErrorCode::kEncoding: return "encoding";
     case ErrorCode::kKafka: return "kafka";

@@ -20,6 +20,7 @@ enum class ErrorCode {
   kDecompress,
   kRedirect,
   kBlockedAddress,
+  kRobotsDisallowed,  // robots.txt forbids the page: permanent, never retried
   kParse,
   kEncoding,
   kKafka,
@@ -33,7 +34,8 @@ inline constexpr ErrorCode kAllErrorCodes[] = {
     ErrorCode::kDns,        ErrorCode::kConnect,        ErrorCode::kTimeout,
     ErrorCode::kTls,        ErrorCode::kHttpStatus,     ErrorCode::kRateLimited,
     ErrorCode::kTooLarge,   ErrorCode::kDecompress,     ErrorCode::kRedirect,
-    ErrorCode::kBlockedAddress, ErrorCode::kParse,      ErrorCode::kEncoding,
+    ErrorCode::kBlockedAddress, ErrorCode::kRobotsDisallowed, ErrorCode::kParse,
+    ErrorCode::kEncoding,
     ErrorCode::kKafka,      ErrorCode::kKafkaFatal,     ErrorCode::kConfig,
     ErrorCode::kIo,         ErrorCode::kInternal,
 };

@@ -11,6 +11,7 @@
 
 #include "common/fetch.h"
 #include "common/result.h"
+#include "fetcher/robots.h"
 
 namespace feedpipe::fetcher {
 
@@ -62,7 +63,20 @@ struct FeedMoved {
   std::string_view group;
 };
 
+// A robots.txt fetch for article pages ended; its outcome is cached for the origin.
+struct RobotsFetched {
+  RobotsSource source = RobotsSource::kParsed;
+  int http_status = 0;
+  Millis duration{0};
+};
+
+// An article page was not fetched: the origin's robots.txt disallows it (or could not be
+// reached, RFC 9309 2.3.1.4). Its FetchResult carries ErrorCode::kRobotsDisallowed.
+struct ArticleRobotsDenied {
+  RobotsSource source = RobotsSource::kParsed;
+};
+
 using FetchEvent = std::variant<FetchDone, HostThrottled, FeedStateChanged, ScheduleLateness,
-                                InFlight, FeedMoved>;
+                                InFlight, FeedMoved, RobotsFetched, ArticleRobotsDenied>;
 
 }  // namespace feedpipe::fetcher

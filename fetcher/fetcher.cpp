@@ -18,6 +18,7 @@
 #include "fetcher/address_guard.h"
 #include "fetcher/curl_handles.h"
 #include "fetcher/http_headers.h"
+#include "fetcher/robots.h"
 #include "fetcher/schedule.h"
 
 namespace feedpipe::fetcher {
@@ -50,6 +51,9 @@ constexpr std::string_view kComponent = "fetcher";
 constexpr std::uint32_t kNoFeed = UINT32_MAX;
 constexpr Millis kMaxPollWait{1000};
 constexpr auto kFirstByteScanEvery = std::chrono::milliseconds(200);
+// Bounds of the robots.txt cache: one entry per origin, so 100k hosts cost at most this much.
+constexpr std::size_t kRobotsCacheEntries = 20000;
+constexpr std::size_t kRobotsCacheBytes = 64u << 20;
 constexpr const char* kFeedAccept =
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8";
@@ -74,6 +78,42 @@ std::string host_of(const std::string& url) {
   std::string out = lower(host);
   curl_free(host);
   return out;
+}
+
+// Where an article's robots.txt lives and what it is matched against.
+struct RobotsTarget {
+  std::string origin;      // scheme://host:port, the cache key
+  std::string robots_url;  // scheme://host[:port]/robots.txt
+  std::string path;        // path and query of the article URL
+};
+
+std::optional<RobotsTarget> robots_target(const std::string& url) {
+  CurlUrl u(curl_url());
+  if (!u || curl_url_set(u.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) return std::nullopt;
+  auto part = [&](CURLUPart which, unsigned flags) -> std::optional<std::string> {
+    char* text = nullptr;
+    if (curl_url_get(u.get(), which, &text, flags) != CURLUE_OK || text == nullptr) return std::nullopt;
+    std::string out = text;
+    curl_free(text);
+    return out;
+  };
+  const auto scheme = part(CURLUPART_SCHEME, 0);
+  const auto host = part(CURLUPART_HOST, 0);
+  const auto port = part(CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  if (!scheme || !host || !port) return std::nullopt;
+  RobotsTarget t;
+  t.origin = lower(*scheme) + "://" + lower(*host) + ":" + *port;
+  t.path = part(CURLUPART_PATH, 0).value_or("/");
+  if (const auto query = part(CURLUPART_QUERY, 0)) t.path += "?" + *query;
+  curl_url_set(u.get(), CURLUPART_PATH, "/robots.txt", 0);
+  curl_url_set(u.get(), CURLUPART_QUERY, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_FRAGMENT, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_USER, nullptr, 0);
+  curl_url_set(u.get(), CURLUPART_PASSWORD, nullptr, 0);
+  const auto robots_url = part(CURLUPART_URL, 0);
+  if (!robots_url) return std::nullopt;
+  t.robots_url = *robots_url;
+  return t;
 }
 
 enum class LastResult : std::uint8_t { kNever, kOk, kNotModified, kError };
@@ -110,7 +150,8 @@ struct Job {
   std::uint32_t feed_id = kNoFeed;
   std::uint32_t generation = 0;
   Clock::time_point due{};
-  std::unique_ptr<FetchRequest> article;  // set for article fetches
+  std::unique_ptr<FetchRequest> article;  // set for article fetches and robots.txt fetches
+  std::string robots_origin;              // set for robots.txt fetches (article holds the URL)
 };
 
 struct Host {
@@ -120,6 +161,7 @@ struct Host {
   int throttle_count = 0;  // consecutive 429/503 answers
   Clock::time_point last_start{};
   Clock::time_point blocked_until{};
+  Millis crawl_delay{0};  // robots.txt Crawl-delay: spacing of article fetches
   std::deque<Job> waiting;
   bool in_starved_list = false;
 };
@@ -132,6 +174,9 @@ struct Transfer {
   FetchKind kind = FetchKind::kFeed;
   std::string_view group;
   const AddressGuard* guard = nullptr;  // set for article fetches
+  std::string robots_origin;            // set for robots.txt fetches
+  bool truncate_body = false;           // robots.txt: keep what fits under max_decoded
+  bool truncated = false;
   FetchResult result;
   CurlSlist headers;
   Clock::time_point started{};
@@ -163,6 +208,12 @@ size_t on_body(char* data, size_t size, size_t nmemb, void* userp) {
   const size_t n = size * nmemb;
   t->got_first_byte = true;
   t->decoded_bytes += static_cast<std::int64_t>(n);
+  if (t->decoded_bytes > t->max_decoded && t->truncate_body) {
+    const auto fits = static_cast<size_t>(t->max_decoded - static_cast<std::int64_t>(t->result.body.size()));
+    t->result.body.append(data, std::min(fits, n));
+    t->truncated = true;
+    return 0;  // stops reading: RFC 9309 lets a crawler ignore what lies past its limit
+  }
   if (t->decoded_bytes > t->max_decoded) {
     t->abort_error = make_error(ErrorCode::kTooLarge, "decoded body exceeds max_decoded_bytes", false);
     return 0;  // stops reading: a decompression bomb is never inflated past the cap
@@ -301,6 +352,7 @@ class Fetcher::Impl {
     curl_multi_setopt(multi_.get(), CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
     user_agent_ = config.user_agent;
     if (!config.contact_url.empty()) user_agent_ += " (+" + config.contact_url + ")";
+    robots_token_ = robots_product_token(config.user_agent);
     std::random_device rd;
     rng_.seed((static_cast<std::uint64_t>(rd()) << 32) ^ rd());
   }
@@ -416,13 +468,15 @@ class Fetcher::Impl {
     {
       std::lock_guard lock(mu_);
       request.kind = FetchKind::kArticle;
-      const std::uint32_t h = host_id(host_of(request.url));
+      const auto now = clock_->now();
       Job job;
-      job.due = clock_->now();
+      job.due = now;
       job.article = std::make_unique<FetchRequest>(std::move(request));
-      hosts_[h].waiting.push_back(std::move(job));
-      ++waiting_total_;
-      pending_hosts_.push_back(h);
+      if (config_.respect_robots_txt) {
+        route_article(std::move(job), now, denied_);
+      } else {
+        enqueue_article(std::move(job));
+      }
     }
     wake();
   }
@@ -481,7 +535,7 @@ class Fetcher::Impl {
 
  private:
   struct Completed {
-    FetchResult result;
+    std::optional<FetchResult> result;  // empty for robots.txt fetches: nobody asked for them
     std::vector<FetchEvent> events;
   };
 
@@ -577,6 +631,122 @@ class Fetcher::Impl {
     set_health(f, error.code, events);
   }
 
+  // ---- robots.txt (all under mu_) ----
+
+  void enqueue_article(Job job) {
+    const std::uint32_t h = host_id(host_of(job.article->url));
+    hosts_[h].waiting.push_back(std::move(job));
+    ++waiting_total_;
+    pending_hosts_.push_back(h);
+  }
+
+  static Completed not_started(const Job& job) {
+    Completed c;
+    FetchResult& r = c.result.emplace();
+    r.url = job.article->url;
+    r.final_url = job.article->url;
+    r.tag = job.article->tag;
+    r.error = make_error(ErrorCode::kTimeout, "not started before shutdown", true);
+    return c;
+  }
+
+  // Decides an article against its origin's cached robots.txt, or parks it until the
+  // robots.txt fetch (started here if none is queued or running) has answered.
+  void route_article(Job job, Clock::time_point now, std::vector<Completed>& done) {
+    auto target = robots_target(job.article->url);
+    if (!target) {
+      enqueue_article(std::move(job));  // the fetch itself reports the malformed URL
+      return;
+    }
+    if (RobotsCache::Entry* entry = robots_cache_.find(target->origin, now)) {
+      apply_robots(*entry, *target, std::move(job), done);
+      return;
+    }
+    auto [it, first] = robots_waiting_.try_emplace(target->origin);
+    it->second.push_back(std::move(job));
+    if (!first) return;
+    Job robots;
+    robots.due = now;
+    robots.robots_origin = target->origin;
+    robots.article = std::make_unique<FetchRequest>();
+    robots.article->url = target->robots_url;
+    robots.article->kind = FetchKind::kArticle;
+    const std::uint32_t h = host_id(host_of(target->robots_url));
+    // Ahead of the host's queue: articles wait on it, and it still obeys the host's limits.
+    hosts_[h].waiting.push_front(std::move(robots));
+    ++waiting_total_;
+    pending_hosts_.push_back(h);
+  }
+
+  void apply_robots(RobotsCache::Entry& entry, const RobotsTarget& target, Job job, std::vector<Completed>& done) {
+    if (entry.rules.allowed(target.path)) {
+      enqueue_article(std::move(job));
+      return;
+    }
+    if (!entry.denial_logged) {
+      entry.denial_logged = true;
+      log::info(kComponent, "article pages disallowed by robots.txt",
+                {{"origin", target.origin}, {"robots", to_string(entry.source)}, {"url", job.article->url}});
+    }
+    Completed c;
+    FetchResult& r = c.result.emplace();
+    r.url = job.article->url;
+    r.final_url = job.article->url;
+    r.tag = job.article->tag;
+    r.fetched_at = clock_->now();
+    r.error = entry.source == RobotsSource::kUnreachable
+                  ? make_error(ErrorCode::kRobotsDisallowed, "robots.txt unreachable: the origin is treated as disallowed", false)
+                  : make_error(ErrorCode::kRobotsDisallowed, "disallowed by robots.txt", false);
+    c.events.push_back(ArticleRobotsDenied{entry.source});
+    done.push_back(std::move(c));
+  }
+
+  // Caches a finished robots.txt fetch for its origin and releases the articles waiting on it.
+  void robots_finished(Transfer& t, bool transport_ok, std::int64_t date_unix, Clock::time_point now,
+                       std::vector<FetchEvent>& events, std::vector<Completed>& done) {
+    const FetchResult& r = t.result;
+    // Aborted at shutdown: not an answer from the origin; the waiting articles get theirs
+    // from the shutdown sweep.
+    if (stopping_ && !transport_ok) return;
+    RobotsSource source = classify_robots(r.http_status, transport_ok);
+    RobotsCache::Entry entry;
+    Millis ttl{0};
+    if (t.blocked_address) {
+      // The article fetches meet the same guard and report it themselves.
+      source = RobotsSource::kUnavailable;
+      ttl = kRobotsUnreachableTtl;
+    } else {
+      const auto max_age = source == RobotsSource::kUnreachable ? std::nullopt
+                                                                 : freshness(t.cache_control, t.expires, date_unix);
+      ttl = robots_ttl(source, max_age, r.retry_after);
+    }
+    switch (source) {
+      case RobotsSource::kParsed: entry.rules = RobotsRules::parse(r.body, robots_token_); break;
+      case RobotsSource::kUnavailable: entry.rules = RobotsRules::allow_all(); break;
+      case RobotsSource::kUnreachable: entry.rules = RobotsRules::disallow_all(); break;
+    }
+    entry.source = source;
+    entry.expires = now + ttl;
+    events.push_back(RobotsFetched{source, r.http_status, r.elapsed});
+    if (source == RobotsSource::kUnreachable) {
+      log::warn(kComponent, "robots.txt unreachable; article pages of the origin are refused until it is retried",
+                {{"origin", t.robots_origin}, {"http_status", r.http_status},
+                 {"error", r.error ? r.error->message : std::string()},
+                 {"retry_in_ms", static_cast<std::int64_t>(ttl.count())}});
+    }
+    hosts_[t.host].crawl_delay = std::min(entry.rules.crawl_delay().value_or(Millis(0)), kRobotsMaxCrawlDelay);
+    RobotsCache::Entry& cached = robots_cache_.put(t.robots_origin, std::move(entry));
+    auto waiting = robots_waiting_.extract(t.robots_origin);
+    if (waiting.empty()) return;
+    for (Job& job : waiting.mapped()) {
+      if (auto target = robots_target(job.article->url)) {
+        apply_robots(cached, *target, std::move(job), done);
+      } else {
+        enqueue_article(std::move(job));
+      }
+    }
+  }
+
   // Moves due feeds into their hosts' queues and starts what politeness allows.
   void dispatch(Clock::time_point now, std::vector<FetchEvent>& events) {
     while (!timers_.empty() && timers_.top().due <= now) {
@@ -638,7 +808,9 @@ class Fetcher::Impl {
         host_wakeups_.emplace(host.blocked_until, h);
         return;
       }
-      const Clock::time_point spaced = host.last_start + config_.per_host_min_spacing;
+      Millis spacing = config_.per_host_min_spacing;
+      if (job.article && job.robots_origin.empty()) spacing = std::max(spacing, host.crawl_delay);
+      const Clock::time_point spaced = host.last_start + spacing;
       if (host.last_start != Clock::time_point{} && now < spaced) {
         host_wakeups_.emplace(spaced, h);
         return;
@@ -717,7 +889,15 @@ class Fetcher::Impl {
     t->max_header = config_.max_header_bytes;
     std::string url;
     Validators validators;
-    if (job.article) {
+    if (!job.robots_origin.empty()) {
+      t->kind = FetchKind::kArticle;
+      t->guard = &guard_;
+      t->robots_origin = std::move(job.robots_origin);
+      t->max_decoded = static_cast<std::int64_t>(kRobotsMaxBytes);
+      t->truncate_body = true;
+      t->result.url = job.article->url;
+      url = job.article->url;
+    } else if (job.article) {
       t->kind = FetchKind::kArticle;
       t->guard = &guard_;
       t->result.url = job.article->url;
@@ -751,7 +931,8 @@ class Fetcher::Impl {
     char* target = nullptr;
     curl_easy_getinfo(t.easy, CURLINFO_REDIRECT_URL, &target);
     if (target == nullptr) return false;
-    if (++t.redirects > config_.max_redirects) {
+    const int max_redirects = t.robots_origin.empty() ? config_.max_redirects : kRobotsMaxRedirects;
+    if (++t.redirects > max_redirects) {
       t.abort_error = make_error(ErrorCode::kRedirect, "more than max_redirects redirects", true);
       return false;
     }
@@ -774,9 +955,11 @@ class Fetcher::Impl {
   }
 
   // Turns a finished transfer into its result and updates the feed and host; under mu_.
-  Completed finish(std::unique_ptr<Transfer> t, std::optional<CURLcode> code, const char* detail,
-                   std::optional<Error> forced) {
+  void finish(std::unique_ptr<Transfer> t, std::optional<CURLcode> code, const char* detail,
+              std::optional<Error> forced, std::vector<Completed>& done) {
     Completed out;
+    // A robots.txt body cut at its cap is a complete answer, not a failed transfer.
+    if (t->truncated && !forced) code = CURLE_OK;
     FetchResult& r = t->result;
     const auto now = clock_->now();
     long status = 0;
@@ -828,17 +1011,28 @@ class Fetcher::Impl {
       host.throttle_count = 0;
     }
 
-    FetchDone done;
-    done.kind = t->kind;
-    done.group = t->group;
-    if (r.error) done.error = r.error->code;
-    done.http_status = r.http_status;
-    done.not_modified = r.not_modified;
-    done.duration = r.elapsed;
-    done.wire_bytes = t->wire_bytes_before + wire;
-    done.decoded_bytes = t->decoded_bytes;
-    done.redirects = t->redirects;
-    out.events.push_back(done);
+    if (!t->robots_origin.empty()) {
+      const bool transport_ok = !forced && (!code || *code == CURLE_OK);
+      robots_finished(*t, transport_ok, date_unix, now, out.events, done);
+      out.events.push_back(InFlight{in_flight_, by_url_.size(), waiting_count()});
+      curl_multi_remove_handle(multi_.get(), t->easy);
+      easy_pool_.emplace_back(t->easy);
+      t->easy = nullptr;
+      done.push_back(std::move(out));
+      return;
+    }
+
+    FetchDone fetch_done;
+    fetch_done.kind = t->kind;
+    fetch_done.group = t->group;
+    if (r.error) fetch_done.error = r.error->code;
+    fetch_done.http_status = r.http_status;
+    fetch_done.not_modified = r.not_modified;
+    fetch_done.duration = r.elapsed;
+    fetch_done.wire_bytes = t->wire_bytes_before + wire;
+    fetch_done.decoded_bytes = t->decoded_bytes;
+    fetch_done.redirects = t->redirects;
+    out.events.push_back(fetch_done);
 
     const bool feed_alive = t->feed_id != kNoFeed && t->feed_id < feeds_.size() && feeds_[t->feed_id] &&
                             slot_generation_[t->feed_id] == t->feed_generation_at_start;
@@ -870,7 +1064,7 @@ class Fetcher::Impl {
     easy_pool_.emplace_back(t->easy);
     t->easy = nullptr;
     out.result = std::move(r);
-    return out;
+    done.push_back(std::move(out));
   }
 
   size_t waiting_count() const { return waiting_total_; }
@@ -900,6 +1094,7 @@ class Fetcher::Impl {
     auto last_scan = SteadyClock::now();
     for (;;) {
       std::vector<FetchEvent> events;
+      std::vector<Completed> denied;  // article pages robots.txt refused, decided off this thread
       Clock::time_point next_wake;
       bool stopping;
       {
@@ -911,8 +1106,10 @@ class Fetcher::Impl {
         if (!timers_.empty()) next_wake = std::min(next_wake, timers_.top().due);
         if (!host_wakeups_.empty()) next_wake = std::min(next_wake, host_wakeups_.top().first);
         if (stopping && (transfers_.empty() || SteadyClock::now() >= stop_deadline_)) break;
+        denied.swap(denied_);  // after the break: the shutdown sweep delivers what is left
       }
       emit(events);
+      deliver(denied);
 
       int running = 0;
       curl_multi_perform(multi_.get(), &running);
@@ -933,7 +1130,7 @@ class Fetcher::Impl {
       if (stopping) wait = std::min(wait, Millis(50));
       {
         std::lock_guard lock(mu_);
-        if (!pending_hosts_.empty()) wait = Millis(0);
+        if (!pending_hosts_.empty() || !denied_.empty()) wait = Millis(0);
       }
       curl_multi_poll(multi_.get(), nullptr, 0, static_cast<int>(wait.count()), nullptr);
     }
@@ -942,25 +1139,25 @@ class Fetcher::Impl {
     {
       std::lock_guard lock(mu_);
       for (auto& [easy, t] : transfers_) {
-        done.push_back(finish(std::move(t), std::nullopt, nullptr,
-                              make_error(ErrorCode::kTimeout, "aborted at shutdown", true)));
+        finish(std::move(t), std::nullopt, nullptr, make_error(ErrorCode::kTimeout, "aborted at shutdown", true),
+               done);
       }
       transfers_.clear();
       // Article fetches still waiting for their host were promised a result too.
       for (Host& host : hosts_) {
         for (Job& job : host.waiting) {
-          if (!job.article) continue;
-          Completed c;
-          c.result.url = job.article->url;
-          c.result.final_url = job.article->url;
-          c.result.tag = job.article->tag;
-          c.result.fetched_at = clock_->now();
-          c.result.error = make_error(ErrorCode::kTimeout, "not started before shutdown", true);
-          done.push_back(std::move(c));
+          if (job.article && job.robots_origin.empty()) done.push_back(not_started(job));
         }
         waiting_total_ -= host.waiting.size();
         host.waiting.clear();
       }
+      // So were those waiting for their origin's robots.txt.
+      for (auto& [origin, jobs] : robots_waiting_) {
+        for (Job& job : jobs) done.push_back(not_started(job));
+      }
+      robots_waiting_.clear();
+      for (auto& c : denied_) done.push_back(std::move(c));
+      denied_.clear();
     }
     deliver(done);
   }
@@ -982,7 +1179,7 @@ class Fetcher::Impl {
         auto owned = std::move(it->second);
         transfers_.erase(it);
         const std::string owned_error_text = owned->error_text;
-        done.push_back(finish(std::move(owned), code, owned_error_text.c_str(), std::nullopt));
+        finish(std::move(owned), code, owned_error_text.c_str(), std::nullopt, done);
       }
     }
     deliver(done);
@@ -998,8 +1195,8 @@ class Fetcher::Impl {
         if (!t.got_first_byte && now - t.steady_started > config_.first_byte_timeout) {
           auto owned = std::move(it->second);
           it = transfers_.erase(it);
-          done.push_back(finish(std::move(owned), std::nullopt, nullptr,
-                                make_error(ErrorCode::kTimeout, "no response within first_byte_timeout", true)));
+          finish(std::move(owned), std::nullopt, nullptr,
+                 make_error(ErrorCode::kTimeout, "no response within first_byte_timeout", true), done);
         } else {
           ++it;
         }
@@ -1011,7 +1208,7 @@ class Fetcher::Impl {
   void deliver(std::vector<Completed>& done) {
     for (auto& c : done) {
       emit(c.events);
-      listener_.on_result(std::move(c.result));
+      if (c.result) listener_.on_result(std::move(*c.result));
     }
   }
 
@@ -1021,6 +1218,7 @@ class Fetcher::Impl {
   const TimeSource* clock_;
   AddressGuard guard_;
   std::string user_agent_;
+  std::string robots_token_;  // the User-Agent's product token, lower-case
   CurlMulti multi_;
   CurlShare share_;
   std::thread thread_;
@@ -1048,6 +1246,11 @@ class Fetcher::Impl {
   Millis smallest_interval_{0};
   int in_flight_ = 0;
   size_t waiting_total_ = 0;
+  RobotsCache robots_cache_{kRobotsCacheEntries, kRobotsCacheBytes};
+  // Articles waiting for their origin's robots.txt; a key is present while its fetch is
+  // queued or running, so there is one fetch per origin at a time.
+  std::unordered_map<std::string, std::vector<Job>> robots_waiting_;
+  std::vector<Completed> denied_;  // refused articles decided outside the fetch thread
   std::mt19937_64 rng_;
 };
 

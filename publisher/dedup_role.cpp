@@ -355,11 +355,9 @@ class DedupRole::Impl {
     for (int i = 0; i < partitions->cnt; ++i) parts.push_back(partitions->elems[i].partition);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->restored_ = false;
-      // Barrier and starting offsets at once: require_stable waits for a previous owner's
-      // pending transaction on these partitions.
-      if (auto e = rd_kafka_committed(rk, partitions,
-                                      static_cast<int>(self->options_.restore_timeout.count()))) {
-        log::error(kLog, "committed offsets of raw", {{"error", rd_kafka_err2name(e)}});
+      // Barrier and starting offsets at once.
+      if (auto st = fetch_committed(rk, partitions, self->options_.restore_timeout, "raw"); !st) {
+        log::error(kLog, "not taking the partitions", {{"error", st.error().message}});
         rd_kafka_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;

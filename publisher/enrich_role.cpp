@@ -273,9 +273,10 @@ class EnrichRole::Impl {
     job.topic = Topic::kErrors;
     job.value = encode_dead_letter(job.entry, "enrich", error.code, error.message, job.attempts);
     job.headers = {{"content-type", "application/json"}};
-    log::warn(kLog, "article page given up, dead letter written",
-              {{"url", job.entry.link}, {"error_type", to_string(error.code)},
-               {"attempts", job.attempts}});
+    // robots.txt refusals are logged by the fetcher once per origin, not once per page.
+    const auto level = error.code == ErrorCode::kRobotsDisallowed ? log::Level::kDebug : log::Level::kWarn;
+    log::write(level, kLog, "article page given up, dead letter written",
+               {{"url", job.entry.link}, {"error_type", to_string(error.code)}, {"attempts", job.attempts}});
   }
 
   // Entries at the front of their partition that are done: what the next commit covers.
@@ -428,14 +429,9 @@ class EnrichRole::Impl {
                            rd_kafka_topic_partition_list_t* partitions, void* opaque) {
     auto* self = static_cast<Impl*>(static_cast<ClientContext*>(opaque)->owner);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      // require_stable: waits for a previous owner's pending transaction on these partitions.
-      // Without the committed offsets the start is unknown, and starting from the beginning
-      // would publish twice: take nothing and join again.
-      auto e = rd_kafka_committed(rk, partitions, 60000);
-      for (int i = 0; !e && i < partitions->cnt; ++i) e = partitions->elems[i].err;
-      if (e) {
-        log::error(kLog, "committed offsets of entries; not taking the partitions",
-                   {{"error", rd_kafka_err2name(e)}});
+      // Barrier and starting offsets at once.
+      if (auto st = fetch_committed(rk, partitions, std::chrono::minutes(1), "entries"); !st) {
+        log::error(kLog, "not taking the partitions", {{"error", st.error().message}});
         rd_kafka_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;

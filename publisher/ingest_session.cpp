@@ -109,9 +109,9 @@ class IngestSession::Impl {
         }
         ++item_count;
       }
-      const std::string value = encode_feed_state(poll.state);
+      const std::string value = poll.forget ? std::string() : encode_feed_state(poll.state);
       if (auto st = producer_.produce(topics_.feed_state, partition_of(poll.state.url),
-                                      poll.state.url, &value);
+                                      poll.state.url, poll.forget ? nullptr : &value);
           !st) {
         return fail(st.error());
       }
@@ -229,15 +229,13 @@ class IngestSession::Impl {
 
   Result<std::vector<FeedState>> restore(const std::vector<int>& partitions) {
     restoring_.clear();
-    // Barrier: committed() under read_committed asks for stable offsets, so it waits for a
-    // transaction a previous owner still has open on these partitions.
+    // Barrier only: the offsets are not used, the state topic is read from its beginning.
     PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
     for (int p : partitions) {
       rd_kafka_topic_partition_list_add(list.get(), topics_.feed_state.c_str(), p);
     }
-    if (auto err = rd_kafka_committed(consumer_.get(), list.get(),
-                                      static_cast<int>(options_.restore_timeout.count()))) {
-      return kafka_error(err, "committed offsets of feed-state");
+    if (auto st = fetch_committed(consumer_.get(), list.get(), options_.restore_timeout, "feed-state"); !st) {
+      return st.error();
     }
     if (auto st = restore_partitions(config_, topics_.feed_state, partitions, Topic::kFeedState,
                                      listener_, this, &Impl::on_state_record,

@@ -41,6 +41,7 @@ namespace feedpipe::publisher {
 struct PollCommit {
   FeedState state;
   std::vector<Item> items;
+  bool forget = false;  // the feed left the config: a tombstone for its state, no items
 };
 
 class IngestListener : public EventSink {

@@ -86,6 +86,14 @@ std::string instance_id_of(const KafkaConfig& config) {
   return host;
 }
 
+Status fetch_committed(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions, Millis timeout,
+                       std::string_view what) {
+  auto err = rd_kafka_committed(rk, partitions, static_cast<int>(timeout.count()));
+  for (int i = 0; !err && i < partitions->cnt; ++i) err = partitions->elems[i].err;
+  if (err) return kafka_error(err, "committed offsets of " + std::string(what));
+  return Ok{};
+}
+
 KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role,
                                 const std::string& instance_id, const std::string& topic,
                                 RebalanceFn on_rebalance, ClientContext* context,

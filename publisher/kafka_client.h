@@ -92,6 +92,13 @@ KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role
                                 const Properties& extra_defaults = {});
 
 Error kafka_error(rd_kafka_resp_err_t err, std::string_view context);
+
+// Fills in the committed offsets of `partitions`. Under read_committed this asks for stable
+// offsets, so it is also the barrier that waits for a transaction a previous owner still has
+// open on them. An error of the call or of any one partition is returned (a guessed start
+// would skip or repeat work): the caller takes nothing and joins again.
+Status fetch_committed(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions, Millis timeout,
+                       std::string_view what);
 Error kafka_error(const rd_kafka_error_t* err, std::string_view context);
 
 // Emits KafkaStatistics parsed from one statistics document.

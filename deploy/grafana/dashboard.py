@@ -189,11 +189,18 @@ def build():
     b.row("Enrich")
     b.ts("Articles /s by result", "Linked pages fetched and extracted (ok) or given up on (error, see fetch errors of kind article).",
          [(f"sum by (result) ({rate('feedpipe_articles_extracted_total')})", "{{result}}")], unit="ops")
+    b.ts("Enrich backlog", "Consumed entries whose page is not done: fetching, or waiting for a slot or a retry; partitions paused at max_pending_per_partition; retries /s by error type.",
+         [(f"sum by (state) (feedpipe_enrich_backlog{sel()})", "{{state}}"),
+          (f"sum(feedpipe_enrich_paused_partitions{sel()})", "paused partitions"),
+          (f"sum by (error_type) ({rate('feedpipe_article_retries_total')})", "retries/s {{error_type}}")])
     b.ts("Extraction duration", "p50 / p95 CPU time to extract the main text from a page.",
          [(quantile(0.5, "feedpipe_extract_duration_seconds"), "p50"),
           (quantile(0.95, "feedpipe_extract_duration_seconds"), "p95")], unit="s")
     b.ts("Article fetch latency p95", "p95 duration of article page fetches.",
          [(quantile(0.95, "feedpipe_fetch_duration_seconds", extra='kind="article"'), "p95")], unit="s")
+    b.ts("robots.txt /s", "robots.txt fetches for article pages by outcome (parsed; unavailable = 4xx, all allowed; unreachable = 5xx or network error, all refused for a while) and article pages refused by reason.",
+         [(f"sum by (result) ({rate('feedpipe_robots_fetches_total')})", "fetch {{result}}"),
+          (f"sum by (reason) ({rate('feedpipe_article_robots_denied_total')})", "refused {{reason}}")], unit="ops")
 
     b.row("Kafka")
     b.ts("Brokers up", "Brokers each client is connected to (librdkafka statistics).",

@@ -231,6 +231,11 @@ class Daemon:
                  % (timeout, self.log_tail()))
         return code, time.monotonic() - started
 
+    def reload(self):
+        """SIGHUP: the daemon reads its config file again."""
+        self.require_alive()
+        self.proc.send_signal(signal.SIGHUP)
+
     def kill(self):
         if self.alive():
             self.proc.kill()
