@@ -3,7 +3,10 @@
 #include <iconv.h>
 #include <uchardet/uchardet.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "parser/mac_charsets.h"
@@ -90,6 +93,57 @@ std::string detect_with_uchardet(std::string_view bytes) {
   return cs ? ascii_lower(cs) : std::string();
 }
 
+// Stateless single-byte charsets, where converting a text is converting each byte on its
+// own. (glibc's CP1255 and CP1258 compose combining marks, so they are not in the list.)
+bool is_single_byte_charset(std::string_view name) {
+  std::string n = ascii_lower(name);
+  if (n == "windows-1255" || n == "windows-1258" || n == "cp1255" || n == "cp1258") return false;
+  for (std::string_view prefix : {"windows-125", "cp125", "iso-8859-", "iso8859-", "koi8-"})
+    if (n.starts_with(prefix)) return true;
+  return false;
+}
+
+// Below this size the table costs more than it saves (256 conversions to build it).
+constexpr size_t kTableMinimum = 64 << 10;
+
+// Converts a single-byte charset through a table of what iconv makes of each byte: the
+// same result as converting the whole text, several times faster on large documents.
+bool transcode_single_byte(iconv_t cd, std::string_view bytes, std::string* out) {
+  struct Mapping {
+    char utf8[4] = {};
+    std::uint8_t size = 0;
+    bool valid = false;
+  };
+  std::array<Mapping, 256> table;
+  for (int b = 0; b < 256; ++b) {
+    char in_byte = static_cast<char>(b);
+    char* in = &in_byte;
+    size_t in_left = 1;
+    char* dst = table[b].utf8;
+    size_t dst_left = sizeof table[b].utf8;
+    iconv(cd, nullptr, nullptr, nullptr, nullptr);
+    if (iconv(cd, &in, &in_left, &dst, &dst_left) == static_cast<size_t>(-1) || in_left != 0)
+      continue;
+    table[b].size = static_cast<std::uint8_t>(sizeof table[b].utf8 - dst_left);
+    table[b].valid = true;
+  }
+  size_t total = 0;
+  for (char c : bytes) {
+    const Mapping& m = table[static_cast<unsigned char>(c)];
+    if (!m.valid) return false;
+    total += m.size;
+  }
+  out->resize(total + 4);  // every mapping is copied as four bytes, then overwritten
+  char* dst = out->data();
+  for (char c : bytes) {
+    const Mapping& m = table[static_cast<unsigned char>(c)];
+    std::memcpy(dst, m.utf8, 4);
+    dst += m.size;
+  }
+  out->resize(total);
+  return true;
+}
+
 }  // namespace
 
 bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::string* out) {
@@ -111,31 +165,33 @@ bool transcode_to_utf8(std::string_view bytes, std::string_view charset, std::st
     if (raw == reinterpret_cast<iconv_t>(-1)) return false;
   }
   IconvHandle cd(raw);
+  if (bytes.size() >= kTableMinimum && is_single_byte_charset(name))
+    return transcode_single_byte(raw, bytes, out);
   out->clear();
-  out->resize(bytes.size() * 2 + 16);
+  // Reserve a bound the output rarely exceeds instead of zero-filling a worst-case buffer:
+  // reserved pages that are never written cost no memory, and the conversion goes through
+  // a small buffer. Up to three bytes per non-ASCII byte covers single-byte charsets.
+  size_t high = 0;
+  for (char c : bytes) high += static_cast<unsigned char>(c) >> 7;
+  bool wide = name.starts_with("UTF-16") || name.starts_with("UTF-32") ||
+              name.starts_with("UCS") || name.find("16") != std::string::npos ||
+              name.find("32") != std::string::npos;
+  out->reserve(wide ? bytes.size() * 3 / 2 + 16 : bytes.size() + 2 * high + 16);
+  char buffer[1 << 16];
   char* in = const_cast<char*>(bytes.data());
   size_t in_left = bytes.size();
-  size_t used = 0;
   while (true) {
-    char* dst = out->data() + used;
-    size_t dst_left = out->size() - used;
+    char* dst = buffer;
+    size_t dst_left = sizeof buffer;
     size_t rc = iconv(raw, &in, &in_left, &dst, &dst_left);
-    used = out->size() - dst_left;
-    if (rc != static_cast<size_t>(-1)) {
-      // Flush any shift state.
-      dst = out->data() + used;
-      dst_left = out->size() - used;
-      iconv(raw, nullptr, nullptr, &dst, &dst_left);
-      used = out->size() - dst_left;
-      break;
-    }
-    if (errno == E2BIG) {
-      out->resize(out->size() * 2);
-      continue;
-    }
-    return false;  // EILSEQ or EINVAL: not this charset
+    if (rc == static_cast<size_t>(-1) && errno != E2BIG) return false;  // not this charset
+    out->append(buffer, static_cast<size_t>(dst - buffer));
+    if (rc != static_cast<size_t>(-1)) break;
   }
-  out->resize(used);
+  char* dst = buffer;
+  size_t dst_left = sizeof buffer;
+  iconv(raw, nullptr, nullptr, &dst, &dst_left);  // flush any shift state
+  out->append(buffer, static_cast<size_t>(dst - buffer));
   return true;
 }
 
@@ -217,12 +273,7 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
 
   // A document that declares a single-byte charset but is valid, non-ASCII UTF-8 was
   // mislabelled: real-world publishers do this far more often than the reverse.
-  bool ascii_only = true;
-  for (char c : data)
-    if (c & 0x80) {
-      ascii_only = false;
-      break;
-    }
+  bool ascii_only = first_non_ascii(data) == data.size();
   bool wide = starts_with(iconv_name(declared), "UTF-16") ||
               starts_with(iconv_name(declared), "UTF-32") || declared.find("16") != std::string::npos ||
               declared.find("32") != std::string::npos;

@@ -174,21 +174,28 @@ void map_c1_controls(std::string& s) {
 // UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
 // non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
 void undo_double_encoding(std::string& s) {
+  // Check before building anything: most text is ASCII or has characters above U+00FF.
+  size_t first = first_non_ascii(s);
+  if (first == s.size()) return;
+  for (size_t i = first; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) continue;
+    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return;
+    ++i;
+  }
   std::string bytes;
-  bool any = false;
-  for (size_t i = 0; i < s.size(); ++i) {
+  bytes.reserve(s.size());
+  bytes.append(s, 0, first);
+  for (size_t i = first; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       bytes += static_cast<char>(c);
-    } else if ((c == 0xC2 || c == 0xC3) && i + 1 < s.size()) {
+    } else {
       bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(s[i + 1]) & 0x3F));
       ++i;
-      any = true;
-    } else {
-      return;
     }
   }
-  if (any && valid_utf8(bytes)) s.swap(bytes);
+  if (valid_utf8(bytes)) s.swap(bytes);
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -232,12 +239,14 @@ std::int64_t to_int(std::string_view s) {
 
 // Text without markup or references has nothing to sanitise; most titles are like that.
 std::string sanitize(std::string_view html, std::string_view base) {
-  if (html.find_first_of("<&>") == std::string_view::npos) return std::string(html);
+  if (!contains_any(html, "<&>")) return std::string(html);
   std::string clean = html::sanitize_html(html, base);
   // What surrounded dropped markup (a document's head, a script) is not content.
-  std::string_view kept = trim(clean);
-  if (kept.size() == clean.size()) return clean;
-  return std::string(kept);
+  trim_in_place(clean);
+  return clean;
+}
+void sanitize_in_place(std::string& html, std::string_view base) {
+  if (contains_any(html, "<&>")) html = sanitize(html, base);
 }
 
 // Numbers of a GeoRSS / GML coordinate list, grouped by `dim`, with lat/lon swapped to
@@ -316,8 +325,10 @@ class FeedReader {
     if (!info_.content_location.empty())
       scope.base = resolve_url(info_.base_url, info_.content_location);
     scope.lang = info_.content_language;
-    read_root(root, scope);
+    // Before read_root, which releases the entries' nodes as it reads them; read_root
+    // reports nothing but undeclared prefixes, so the first reason is the same.
     if (!out_.document.bozo) check_prefixes(root);
+    read_root(root, scope);
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
@@ -641,12 +652,12 @@ class FeedReader {
     } else {
       value = plain_text(n);
     }
-    value = std::string(trim(value));
+    trim_in_place(value);
     if (base64) {
       if (auto decoded = base64_decode(value)) value = std::move(*decoded);
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) value = sanitize(value, scope.base);
+    if (is_html_type(type) && dangerous) sanitize_in_place(value, scope.base);
     if (out_.document.encoding == "utf-8") undo_double_encoding(value);
     map_c1_controls(value);
     t.value = std::move(value);
@@ -774,17 +785,25 @@ class FeedReader {
 
   void read_fields(pugi::xml_node parent, const Scope& scope, Level level, CommonFields& c,
                    FeedInfo* feed, Entry* entry) {
-    for (pugi::xml_node n : parent.children()) {
-      if (n.type() != pugi::node_element) continue;
-      size_t ns_mark = ns_.size();
-      push_namespaces(n);
-      Scope s = child_scope(n, scope);
-      read_field(n, qname(n), s, level, c, feed, entry);
-      ns_.resize(ns_mark);
+    pugi::xml_node next;
+    for (pugi::xml_node n = parent.first_child(); n; n = next) {
+      next = n.next_sibling();
+      if (n.type() == pugi::node_element) {
+        size_t ns_mark = ns_.size();
+        push_namespaces(n);
+        Scope s = child_scope(n, scope);
+        read_field(n, qname(n), s, level, c, feed, entry);
+        ns_.resize(ns_mark);
+      }
+      // Feed-level children are read once, in order: giving their nodes back to pugixml
+      // as we go frees the tree's pages, so a huge feed never holds its whole tree and
+      // all its entries at once.
+      if (level == Level::kFeed) parent.remove_child(n);
     }
   }
 
-  void read_field(pugi::xml_node n, const std::string& q, const Scope& s, Level level,
+  // `q` is a view so that the long chain of comparisons below checks lengths first.
+  void read_field(pugi::xml_node n, std::string_view q, const Scope& s, Level level,
                   CommonFields& c, FeedInfo* feed, Entry* entry) {
     if (q == "item" || q == "entry") {
       if (level == Level::kFeed) read_entry(n, s);
@@ -1096,7 +1115,7 @@ class FeedReader {
       } else if (!v.empty()) {
         x["content"] = v;
       }
-      std::string key = "media_" + q.substr(6);
+      std::string key = "media_" + std::string(q.substr(6));
       c.ext_json[key] = x.dump();
     } else if (q == "media:group") {
       read_fields(n, s, level, c, feed, entry);
@@ -1163,13 +1182,13 @@ class FeedReader {
     } else if (!n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
       // Unknown extension elements are kept under feedparser's prefix_local names.
       // Unprefixed unknown elements too (first one at the shallowest level wins).
-      std::string key = q;
+      std::string key(q);
       std::replace(key.begin(), key.end(), ':', '_');
       if (c.ext.size() < 64) c.ext.emplace(std::move(key), text(n));
     }
   }
 
-  void read_geo(pugi::xml_node n, const std::string& q, CommonFields& c) {
+  void read_geo(pugi::xml_node n, std::string_view q, CommonFields& c) {
     nlohmann::json where = nlohmann::json::object();
     if (q.starts_with("georss:") && q != "georss:where") {
       std::string v = text(n);
@@ -1363,7 +1382,30 @@ class FeedReader {
       return;
     }
     if (!scope.lang.empty()) feed.language = scope.lang;
+    reserve_entries(root);
     read_fields(root, scope, Level::kFeed, feed, &feed, nullptr);
+  }
+
+  // Entries are large; growing the vector by doubling would keep up to twice the space
+  // (and, while it moves, three times) for a feed with thousands of them.
+  void reserve_entries(pugi::xml_node root) {
+    auto is_entry = [](pugi::xml_node n) {
+      std::string_view name = n.name();
+      size_t colon = name.find(':');
+      if (colon != std::string_view::npos) name.remove_prefix(colon + 1);
+      return iequals(name, "item") || iequals(name, "entry");
+    };
+    size_t count = 0;
+    for (pugi::xml_node n = root.first_child(); n; n = n.next_sibling()) {
+      if (n.type() != pugi::node_element) continue;
+      if (is_entry(n)) {
+        ++count;
+      } else {
+        for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
+          if (c.type() == pugi::node_element && is_entry(c)) ++count;
+      }
+    }
+    out_.entries.reserve(count);
   }
 
   ParsedFeed& out_;
@@ -1384,8 +1426,9 @@ bool strip_control_chars(std::string& s) {
     auto u = static_cast<unsigned char>(c);
     return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
   };
-  auto it = std::find_if(s.begin(), s.end(), bad);
-  if (it == s.end()) return false;
+  size_t first = first_control_char(s);
+  if (first == s.size()) return false;
+  auto it = s.begin() + static_cast<std::ptrdiff_t>(first);
   s.erase(std::remove_if(it, s.end(), bad), s.end());
   return true;
 }
@@ -1398,9 +1441,9 @@ bool looks_like_json(std::string_view bytes) {
   return false;
 }
 
-}  // namespace
-
-ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
+// `owned`, when set, holds `bytes`; it is released once the document has been read into
+// the tree, so a large document is not held twice while its entries are built.
+ParsedFeed parse_feed_impl(std::string_view bytes, std::string* owned, const DocumentInfo& info) {
   ParsedFeed feed;
   std::string_view body = bytes;
   if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
@@ -1441,9 +1484,21 @@ ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
     doc.reset();
     r = doc.load_buffer_inplace(text.data(), text.size(), kFlags, pugi::encoding_utf8);
   }
+  if (owned) std::string().swap(*owned);
   FeedReader reader(feed, info);
   reader.read_document(doc);
   return feed;
+}
+
+}  // namespace
+
+ParsedFeed parse_feed(std::string_view bytes, const DocumentInfo& info) {
+  return parse_feed_impl(bytes, nullptr, info);
+}
+
+ParsedFeed parse_feed_owned(std::string bytes, const DocumentInfo& info) {
+  std::string owned = std::move(bytes);
+  return parse_feed_impl(owned, &owned, info);
 }
 
 }  // namespace feedpipe::parser

@@ -53,11 +53,15 @@ std::string strip_sanitized(std::string_view html) {
 std::string plain(std::string_view value, std::string_view type, bool paragraphs = false) {
   if (value.empty()) return {};
   bool html = is_html(type) || type.empty();
-  std::string text = !html                                                 ? std::string(value)
-                     : value.find_first_of("<&") == std::string_view::npos ? std::string(value)
-                     : paragraphs ? html::html_to_text(value, paragraphs)
-                                  : strip_sanitized(value);
-  return nfc(paragraphs ? std::string(trim(text)) : collapse_whitespace(text));
+  bool markup = html && contains_any(value, "<&");
+  std::string text;
+  if (!markup && paragraphs) text = trim(value);
+  else if (!markup) text = collapse_whitespace(value);
+  else if (paragraphs) text = html::html_to_text(value, paragraphs);
+  else text = collapse_whitespace(strip_sanitized(value));
+  if (paragraphs) trim_in_place(text);
+  nfc_in_place(text);
+  return text;
 }
 
 // The richest body the entry has: HTML content first, then any content, then the summary.
@@ -92,7 +96,8 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
       std::string escaped;
       xml_escape(c->value, escaped);
       item.content_html = "<p>" + escaped + "</p>";
-      item.content_text = nfc(std::string(trim(c->value)));
+      item.content_text = trim(c->value);
+      nfc_in_place(item.content_text);
     }
   } else if (!entry.summary.empty()) {
     item.content_html = is_html(entry.summary_type) || entry.summary_type.empty()

@@ -3,8 +3,14 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <unordered_map>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace feedpipe::parser {
 namespace {
@@ -24,13 +30,39 @@ bool is_name_char(char c) {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
+// First non-ASCII byte at or after `p`. Inlined into the UTF-8 and NFC checks: on text that
+// mixes scripts it is entered at every space, so the first byte is tested before any block.
+inline const unsigned char* skip_ascii(const unsigned char* p, const unsigned char* end) {
+  if (p == end || *p >= 0x80) return p;
+#if defined(__SSE2__)
+  while (end - p >= 16) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    if (_mm_movemask_epi8(b) != 0) break;
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (w & 0x8080808080808080ULL) break;
+    p += 8;
+  }
+  while (p < end && *p < 0x80) ++p;
+  return p;
+}
+
 }  // namespace
 
 std::string_view html_entity(std::string_view name) {
-  auto it = std::lower_bound(std::begin(kEntities), std::end(kEntities), name,
-                             [](const NamedEntity& e, std::string_view n) { return e.name < n; });
-  if (it != std::end(kEntities) && it->name == name) return it->value;
-  return {};
+  // A hash table built once: feed text looks names up for every &nbsp; and &rdquo;.
+  static const std::unordered_map<std::string_view, std::string_view> kTable = [] {
+    std::unordered_map<std::string_view, std::string_view> t;
+    t.reserve(std::size(kEntities));
+    for (const auto& e : kEntities) t.emplace(e.name, e.value);
+    return t;
+  }();
+  auto it = kTable.find(name);
+  return it == kTable.end() ? std::string_view() : it->second;
 }
 
 void append_utf8(std::string& out, char32_t cp) {
@@ -153,17 +185,18 @@ bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-    // Skip ASCII eight bytes at a time.
-    while (end - p >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ULL) break;
-      p += 8;
-    }
+    p = skip_ascii(p, end);
     if (p >= end) break;
     unsigned char c = *p;
     if (c < 0x80) {
       ++p;
+      continue;
+    }
+    // Two-byte characters (Latin, Greek, Cyrillic, Hebrew, Arabic) without the general
+    // decoding: a lead byte C2..DF and one continuation byte is always valid.
+    if (c >= 0xC2 && c <= 0xDF) {
+      if (end - p < 2 || (p[1] & 0xC0) != 0x80) return false;
+      p += 2;
       continue;
     }
     int n;
@@ -185,6 +218,43 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+size_t first_non_ascii(std::string_view s) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    if (_mm_movemask_epi8(b) != 0) break;
+  }
+#endif
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < s.size() && !(static_cast<unsigned char>(s[i]) & 0x80)) ++i;
+  return i;
+}
+
+size_t first_control_char(std::string_view s) {
+  auto bad = [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  };
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    // Some byte below 0x20 (exact for the first such byte, which is all that matters).
+    if (((w - kOnes * 0x20) & ~w & (kOnes * 0x80)) == 0) continue;
+    for (size_t k = i; k < i + 8; ++k)
+      if (bad(s[k])) return k;
+  }
+  for (; i < s.size(); ++i)
+    if (bad(s[i])) return i;
+  return s.size();
+}
+
 std::string_view trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && is_space(s[b])) ++b;
@@ -192,18 +262,38 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, e - b);
 }
 
+void trim_in_place(std::string& s) {
+  size_t e = s.size();
+  while (e > 0 && is_space(s[e - 1])) --e;
+  s.resize(e);
+  size_t b = 0;
+  while (b < e && is_space(s[b])) ++b;
+  if (b) s.erase(0, b);
+}
+
+bool contains_any(std::string_view s, std::string_view chars) {
+  // One pass over `s` with a byte table; find_first_of would scan `chars` once per byte.
+  bool table[256] = {};
+  for (char c : chars) table[static_cast<unsigned char>(c)] = true;
+  for (char c : s)
+    if (table[static_cast<unsigned char>(c)]) return true;
+  return false;
+}
+
 std::string collapse_whitespace(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  bool pending = false;
-  for (char c : s) {
-    if (is_space(c)) {
-      pending = !out.empty();
-    } else {
-      if (pending) out += ' ';
-      pending = false;
-      out += c;
-    }
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n && is_space(s[i])) ++i;
+  while (i < n) {
+    // A word and the single spaces inside it are copied as one run.
+    size_t j = i;
+    while (j < n && (!is_space(s[j]) || (s[j] == ' ' && j + 1 < n && !is_space(s[j + 1])))) ++j;
+    out.append(s, i, j - i);
+    while (j < n && is_space(s[j])) ++j;
+    if (j < n) out += ' ';
+    i = j;
   }
   return out;
 }
@@ -219,7 +309,7 @@ bool may_need_nfc(std::string_view s) {
   while (p < end) {
     unsigned char c = *p;
     if (c < 0x80) {
-      ++p;
+      p = skip_ascii(p + 1, end);
     } else if (c < 0xCC || c == 0xD0 || c == 0xD1) {
       p += 2;
     } else if (c == 0xE2 && end - p >= 3 &&
@@ -244,6 +334,10 @@ std::string nfc(std::string_view s) {
   std::string out(reinterpret_cast<char*>(result), static_cast<size_t>(n));
   std::free(result);
   return out;
+}
+
+void nfc_in_place(std::string& s) {
+  if (may_need_nfc(s)) s = nfc(s);
 }
 
 std::string ascii_lower(std::string_view s) {

@@ -37,14 +37,29 @@ void xml_escape(std::string_view text, std::string& out, bool attribute = false)
 // True when `s` is valid UTF-8.
 bool valid_utf8(std::string_view s);
 
+// Index of the first byte >= 0x80, or s.size() when `s` is ASCII.
+size_t first_non_ascii(std::string_view s);
+
+// Index of the first C0 control character XML 1.0 forbids (below 0x20 except tab, LF and
+// CR), or s.size() when there is none.
+size_t first_control_char(std::string_view s);
+
 // Trims ASCII whitespace at both ends.
 std::string_view trim(std::string_view s);
+
+// Trims ASCII whitespace at both ends of `s` itself.
+void trim_in_place(std::string& s);
+
+// True when `s` contains any of the bytes in `chars` (a short set such as "<&").
+bool contains_any(std::string_view s, std::string_view chars);
 
 // Collapses runs of whitespace to one space and trims.
 std::string collapse_whitespace(std::string_view s);
 
 // Unicode NFC; returns the input unchanged when it is not valid UTF-8.
 std::string nfc(std::string_view s);
+// The same on `s` itself; text that NFC leaves alone is not copied.
+void nfc_in_place(std::string& s);
 
 // ASCII lower-case copy.
 std::string ascii_lower(std::string_view s);

@@ -1,9 +1,14 @@
 #include "parser/html/stream_sanitize.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "parser/html/render.h"
 #include "parser/html/sanitize_foreign.h"
@@ -23,7 +28,11 @@ bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 bool one_of(std::string_view name, std::initializer_list<std::string_view> names) {
-  return std::find(names.begin(), names.end(), name) != names.end();
+  // Length and first letter rule out nearly every candidate without a call to memcmp.
+  if (name.empty()) return std::find(names.begin(), names.end(), name) != names.end();
+  for (std::string_view n : names)
+    if (n.size() == name.size() && n[0] == name[0] && n == name) return true;
+  return false;
 }
 
 enum class TokenKind : std::uint8_t { kText, kStartTag, kEndTag, kEnd };
@@ -137,10 +146,11 @@ class Tokenizer {
   std::size_t read_name(std::size_t p, bool attribute) {
     std::size_t start = p;
     while (p < in_.size() && !is_space(in_[p]) && in_[p] != '/' && in_[p] != '>' &&
-           (!attribute || in_[p] != '=' || p == start)) {
-      names_ += lower(in_[p]);
+           (!attribute || in_[p] != '=' || p == start))
       ++p;
-    }
+    std::size_t at = names_.size();
+    names_.append(in_, start, p - start);
+    for (std::size_t k = at; k < names_.size(); ++k) names_[k] = lower(names_[k]);
     return p;
   }
 
@@ -298,17 +308,40 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 
 // Text with its references kept as written; markup characters (and '"' in an attribute
 // value) escaped, newlines normalised.
+// '>' opens nothing in text and stays as written there (feedparser); attribute values
+// escape it so they read the same in any context.
+// Bytes write_text_as_written must look at: 1 in text and attribute values, 2 in attribute
+// values only. A table keeps the scan over ordinary text to one load and test per byte.
+constexpr auto kTextSpecial = [] {
+  std::array<std::uint8_t, 256> t{};
+  t['&'] = t['<'] = t['\r'] = 1;
+  t['"'] = t['>'] = 2;
+  return t;
+}();
+
 void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
-  // A plain byte loop: find_first_of with a character set calls memchr once per byte.
-  // '>' opens nothing in text and stays as written there (feedparser); attribute values
-  // escape it so they read the same in any context.
-  auto is_special = [attribute](char c) {
-    return c == '&' || c == '<' || c == '\r' || (attribute && (c == '"' || c == '>'));
-  };
+  const std::uint8_t mask = attribute ? 3 : 1;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t special = i;
-    while (special < text.size() && !is_special(text[special])) ++special;
+#if defined(__SSE2__)
+    // Sixteen bytes at a time through text with nothing to escape (most of a paragraph).
+    const __m128i amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<');
+    const __m128i gt = _mm_set1_epi8(attribute ? '>' : '&');
+    const __m128i cr = _mm_set1_epi8('\r');
+    const __m128i quote = _mm_set1_epi8(attribute ? '"' : '&');
+    while (special + 16 <= text.size()) {
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + special));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, amp), _mm_cmpeq_epi8(b, lt)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(b, gt), _mm_cmpeq_epi8(b, cr)));
+      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(b, quote));
+      if (_mm_movemask_epi8(hit) != 0) break;
+      special += 16;
+    }
+#endif
+    while (special < text.size() &&
+           !(kTextSpecial[static_cast<unsigned char>(text[special])] & mask))
+      ++special;
     out.append(text.substr(i, special - i));
     if (special == text.size()) return;
     i = special;
@@ -610,7 +643,8 @@ class TextWriter {
 
   void text(std::string_view s, bool preformatted) {
     std::size_t i = 0;
-    while (i < s.size()) {
+    const std::size_t n = s.size();
+    while (i < n) {
       if (preformatted && s[i] == '\n') {
         line_break();
         ++i;
@@ -622,10 +656,44 @@ class TextWriter {
         i += ws;
         continue;
       }
+      // A run of words separated by single spaces is written in one piece: between them
+      // word() would write exactly that space.
       std::size_t j = i;
-      while (j < s.size() && whitespace_at(s, j) == 0) ++j;
-      word(s.substr(i, j - i));
+      bool soft_hyphen = false;
+      while (true) {
+        j = skip_plain_blocks(s, j);
+        while (j < n && !kWordStop[static_cast<unsigned char>(s[j])]) ++j;
+        if (j + 1 < n && s[j] == ' ' && !kWordStop[static_cast<unsigned char>(s[j + 1])]) {
+          j += 2;  // one space, then a byte that cannot end a word
+          continue;
+        }
+        if (j + 1 < n && s[j] == '\xC2' && s[j + 1] != '\xA0') {
+          soft_hyphen = soft_hyphen || s[j + 1] == '\xAD';
+          ++j;
+          continue;
+        }
+        if (j + 1 < n && s[j] == ' ' && whitespace_at(s, j + 1) == 0) {
+          ++j;  // one space, then 0xC2 that is not a no-break space
+          continue;
+        }
+        if (j + 1 == n && s[j] == '\xC2') ++j;
+        break;
+      }
+      std::string_view run = s.substr(i, j - i);
       i = j;
+      if (!soft_hyphen) {
+        word(run);
+        continue;
+      }
+      // Soft hyphens: word by word, as the general rule has it.
+      std::size_t k = 0;
+      while (k < run.size()) {
+        std::size_t sp = run.find(' ', k);
+        if (sp == std::string_view::npos) sp = run.size();
+        if (k > 0) space_ = true;
+        word(run.substr(k, sp - k));
+        k = sp + 1;
+      }
     }
   }
 
@@ -647,6 +715,35 @@ class TextWriter {
     return 0;
   }
 
+  // Skips 16-byte blocks made only of word bytes and single spaces that a word byte
+  // follows: text() would take each of them into the run byte by byte. Returns where the
+  // byte loop must go on.
+  static std::size_t skip_plain_blocks(std::string_view s, std::size_t j) {
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
+    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i four = _mm_set1_epi8(4);
+    while (j + 16 <= s.size()) {
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j));
+      __m128i off = _mm_sub_epi8(b, tab);  // \t \n \v \f \r -> 0..4
+      __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(off, four), off);
+      unsigned other = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ws, _mm_cmpeq_epi8(b, c2))));
+      unsigned sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, space)));
+      if (other != 0 || (sp & (sp >> 1)) != 0 || (sp & 0x8000u) != 0) break;
+      j += 16;
+    }
+#endif
+    return j;
+  }
+
+  // Bytes that may end a word: ASCII whitespace, and 0xC2 (NBSP and the soft hyphen).
+  static constexpr auto kWordStop = [] {
+    std::array<bool, 256> t{};
+    t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = t['\v'] = t[0xC2] = true;
+    return t;
+  }();
+
   void word(std::string_view w) {
     if (!out_.empty()) {
       if (breaks_ == 2) out_ += "\n\n";
@@ -656,6 +753,10 @@ class TextWriter {
     breaks_ = 0;
     space_ = false;
     // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
+    if (w.find('\xC2') == std::string_view::npos) {
+      out_.append(w);
+      return;
+    }
     for (std::size_t shy = w.find("\xC2\xAD"); shy != std::string_view::npos;
          shy = w.find("\xC2\xAD")) {
       out_.append(w.substr(0, shy));
