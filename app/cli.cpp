@@ -87,7 +87,7 @@ int cmd_parse(const std::vector<std::string>& args) {
     std::cerr << "feedpipe parse: cannot read " << target << "\n";
     return 1;
   }
-  ParsedFeed feed = parser::parse_feed(bytes, info);
+  ParsedFeed feed = parser::parse_feed_owned(std::move(bytes), info);
   std::cout << parser::feed_to_json(feed) << "\n";
   if (feed.document.fatal) {
     std::cerr << "feedpipe parse: " << feed.document.fatal_reason << "\n";

@@ -371,7 +371,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
     info.content_type = result.content_type;
     info.content_location = result.content_location;
     info.content_language = result.content_language;
-    ParsedFeed feed = parser::parse_feed(result.body, info);
+    ParsedFeed feed = parser::parse_feed_owned(std::move(result.body), info);
     if (feed.document.fatal) {
       metrics_.parse_error(ErrorCode::kParse).Increment();
       log::warn("parser", "feed document unusable",
