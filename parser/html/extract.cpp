@@ -463,6 +463,7 @@ class Extractor {
     match_.resize(n);
     class_.resize(n);
     raw_len_.assign(n, 0);
+    text_stats_.assign(n, TextStats{});
     in_table_or_code_.assign(n, 0);
     in_figure_.assign(n, 0);
     for (Index i = 0; i < n; ++i) {
@@ -485,7 +486,10 @@ class Extractor {
     }
     for (Index i = n; i-- > 1;) {
       const Node& node = doc_.node(i);
-      if (node.kind == NodeKind::kText) raw_len_[i] = measure(node.text).length;
+      if (node.kind == NodeKind::kText) {
+        text_stats_[i] = measure(node.text);
+        raw_len_[i] = text_stats_[i].length;
+      }
       raw_len_[node.parent] += raw_len_[i];
     }
   }
@@ -563,6 +567,7 @@ class Extractor {
   std::vector<std::string> match_;  // lower-case "class id", empty when neither
   std::vector<std::string> class_;  // lower-case class attribute
   std::vector<std::uint32_t> raw_len_;
+  std::vector<TextStats> text_stats_;  // of each text node, measured once for every pass
   std::vector<char> in_table_or_code_;
   std::vector<char> in_figure_;
   std::vector<char> as_p_;  // per attempt: elements Readability treats as paragraphs
@@ -663,7 +668,7 @@ Attempt Extractor::run(unsigned flags) {
     if (dead[i]) continue;
     const Node& node = doc_.node(i);
     if (node.kind == NodeKind::kText) {
-      TextStats st = measure(node.text);
+      const TextStats& st = text_stats_[i];
       text_len[i] = st.length;
       commas[i] = st.commas;
     } else {
@@ -1353,7 +1358,7 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
       if (dead[i]) continue;
       Sums& s = sums[k];
       if (node.kind == NodeKind::kText) {
-        TextStats st = measure(node.text);
+        const TextStats& st = text_stats_[i];
         s.text = st.length;
         s.commas = st.commas;
       } else {
