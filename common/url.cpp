@@ -213,7 +213,24 @@ std::string canonicalize_url(std::string_view url) {
   return canonicalize_url(url, default_tracking_params());
 }
 
+namespace {
+std::string canonicalize_once(std::string_view url, const std::vector<std::string>& drop_params);
+}  // namespace
+
+// A malformed authority (two ports, "host.:4:443") comes out right only in steps: repeat
+// until nothing changes, so the result is a fixed point (the fuzzer checks it).
 std::string canonicalize_url(std::string_view url, const std::vector<std::string>& drop_params) {
+  std::string out = canonicalize_once(url, drop_params);
+  for (int i = 0; i < 4; ++i) {
+    std::string again = canonicalize_once(out, drop_params);
+    if (again == out) break;
+    out = std::move(again);
+  }
+  return out;
+}
+
+namespace {
+std::string canonicalize_once(std::string_view url, const std::vector<std::string>& drop_params) {
   url = trim(url);
   UrlParts p = split(url);
   std::string scheme = lower(p.scheme);
@@ -272,6 +289,7 @@ std::string canonicalize_url(std::string_view url, const std::vector<std::string
   }
   return out;
 }
+}  // namespace
 
 std::string url_host(std::string_view url) {
   UrlParts p = split(trim(url));
