@@ -306,6 +306,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Name("feedpipe_producer_rebuilds_total")
                        .Help("Producers destroyed and recreated after a fatal error")
                        .Register(r);
+  auto& in_doubt = BuildCounter()
+                       .Name("feedpipe_transactions_in_doubt_total")
+                       .Help("Failed commits whose outcome was open, by what Kafka said of them "
+                             "once the producer was rebuilt")
+                       .Register(r);
   auto& owned = BuildGauge()
                     .Name("feedpipe_owned_partitions")
                     .Help("Partitions this replica owns, by role")
@@ -315,6 +320,10 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     txn_aborted_[i] = &txns.Add({{"role", s(kRoles[i])}, {"result", "aborted"}});
     txn_duration_[i] = &txn_dur.Add({{"role", s(kRoles[i])}}, kLatencyBuckets);
     producer_rebuilds_[i] = &rebuilds.Add({{"role", s(kRoles[i])}});
+    for (std::size_t o = 0; o < 3; ++o) {
+      static constexpr std::array<std::string_view, 3> kOutcomes{"committed", "aborted", "unknown"};
+      txn_in_doubt_[i][o] = &in_doubt.Add({{"role", s(kRoles[i])}, {"outcome", s(kOutcomes[o])}});
+    }
     owned_partitions_[i] = &owned.Add({{"role", s(kRoles[i])}});
   }
   auto& restore = BuildCounter()

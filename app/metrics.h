@@ -76,6 +76,10 @@ class Metrics {
   prometheus::Counter& transactions_aborted(RoleLabel r) { return *txn_aborted_[idx(r)]; }
   prometheus::Histogram& transaction_duration(RoleLabel r) { return *txn_duration_[idx(r)]; }
   prometheus::Counter& producer_rebuilds(RoleLabel r) { return *producer_rebuilds_[idx(r)]; }
+  // outcome: 0 committed, 1 aborted, 2 unknown
+  prometheus::Counter& transactions_in_doubt(RoleLabel r, int outcome) {
+    return *txn_in_doubt_[idx(r)][static_cast<std::size_t>(outcome)];
+  }
   prometheus::Counter& restore_records(TopicLabel t);
   prometheus::Gauge& restore_partitions_pending(TopicLabel t);
   prometheus::Gauge& owned_partitions(RoleLabel r) { return *owned_partitions_[idx(r)]; }
@@ -125,6 +129,7 @@ class Metrics {
   prometheus::Counter* record_revisions_ = nullptr;
   std::array<prometheus::Counter*, 3> txn_committed_{}, txn_aborted_{}, producer_rebuilds_{};
   std::array<prometheus::Histogram*, 3> txn_duration_{};
+  std::array<std::array<prometheus::Counter*, 3>, 3> txn_in_doubt_{};
   std::array<prometheus::Counter*, 2> restore_records_{};
   std::array<prometheus::Gauge*, 2> restore_pending_{};
   std::array<prometheus::Gauge*, 3> owned_partitions_{};

@@ -111,6 +111,17 @@ void PublisherEvents::on(const publisher::ProducerRebuilt& e) {
              {"error", e.message}});
 }
 
+void PublisherEvents::on(const publisher::TransactionSettled& e) {
+  using publisher::TxnOutcome;
+  const int outcome = e.outcome == TxnOutcome::kCommitted ? 0
+                      : e.outcome == TxnOutcome::kAborted ? 1
+                                                          : 2;
+  metrics_.transactions_in_doubt(role_label(e.role), outcome).Increment();
+  static constexpr std::string_view kNames[] = {"committed", "aborted", "unknown"};
+  log::warn("publisher", "failed commit settled",
+            {{"role", role_name(e.role)}, {"outcome", kNames[outcome]}});
+}
+
 void PublisherEvents::on(const publisher::KafkaStatistics& e) {
   KafkaClientStats stats;
   stats.queue_messages = static_cast<double>(e.msg_cnt);

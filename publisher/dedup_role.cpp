@@ -63,6 +63,7 @@ class DedupRole::Impl {
                                std::to_string(state) + ": they must be equal");
     }
     states_.resize(static_cast<std::size_t>(raw));
+    producer_.set_fault_injection(options_.commit_fault);
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("dedup producer: " + st.error().message);
     }
@@ -223,13 +224,30 @@ class DedupRole::Impl {
       rd_kafka_topic_partition_list_add(offsets.get(), topics_.raw.c_str(), p)->offset = off;
     }
     auto st = transact(out, next_offsets.empty() ? nullptr : offsets.get());
-    if (!st) {
-      log::warn(kLog, "dedup transaction failed; rewinding", {{"error", st.error().message}});
-      rewind(first_offsets);
-      batch_.clear();
-      return;
-    }
     batch_.clear();
+    if (!st) {
+      const auto outcome =
+          next_offsets.empty() ? TxnOutcome::kAborted
+                               : producer_.settle(st.error(), consumer_.get(), offsets.get(),
+                                                  options_.restore_timeout);
+      if (outcome == TxnOutcome::kAborted) {
+        // Expiry tombstones alone (no offsets) are safe to write again.
+        log::warn(kLog, "dedup transaction failed; rewinding", {{"error", st.error().message}});
+        rewind(first_offsets);
+        return;
+      }
+      if (outcome == TxnOutcome::kUnknown) {
+        // Publishing the batch again could duplicate it, dropping it could lose it: the
+        // state and the positions are taken again from Kafka by joining the group again.
+        log::error(kLog, "dedup transaction outcome unknown; rejoining the group",
+                   {{"error", st.error().message}});
+        drop_partitions();
+        rejoin_pending_ = true;
+        return;
+      }
+      log::warn(kLog, "dedup transaction reported failed was committed",
+                {{"error", st.error().message}});
+    }
     for (auto& [id, e] : pending) {
       auto& state = states_[static_cast<std::size_t>(pending_partition[id])];
       if (e) {
@@ -292,11 +310,7 @@ class DedupRole::Impl {
       rd_kafka_consumer_close(consumer_.get());
       consumer_.reset();
     }
-    batch_.clear();
-    for (int p : owned_) states_[static_cast<std::size_t>(p)].clear();
-    owned_.clear();
-    restored_ = false;
-    listener_.on(OwnedPartitions{Role::kDedup, 0});
+    drop_partitions();
     try {
       create_consumer();
     } catch (const std::exception& e) {
@@ -306,11 +320,22 @@ class DedupRole::Impl {
     }
   }
 
+  // Forgets the owned partitions' state and stops taking their records (collect_batch
+  // skips partitions not owned) until the group assigns them again.
+  void drop_partitions() {
+    batch_.clear();
+    for (int p : owned_) states_[static_cast<std::size_t>(p)].clear();
+    owned_.clear();
+    restored_ = false;
+    listener_.on(OwnedPartitions{Role::kDedup, 0});
+  }
+
   // A member that took no partitions after a failed restore would keep them idle until
-  // the next rebalance: subscribing again makes it rejoin the group.
+  // the next rebalance, and one that lost track of a transaction must start again from what
+  // Kafka has: subscribing again makes it rejoin the group.
   void rejoin() {
     rejoin_pending_ = false;
-    log::warn(kLog, "rejoining the dedup group after a failed restore");
+    log::warn(kLog, "rejoining the dedup group");
     rd_kafka_unsubscribe(consumer_.get());
     PartitionList sub(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(sub.get(), topics_.raw.c_str(), RD_KAFKA_PARTITION_UA);

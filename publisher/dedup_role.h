@@ -14,7 +14,9 @@
 // and the consumed raw offsets (send_offsets_to_transaction with the group metadata, so a
 // replica whose partitions moved cannot commit). On a failed transaction the in-memory
 // state is left as it was and the consumer rewinds to the batch's first offsets; a fatal
-// producer is rebuilt (ProducerRebuilt) and the batch retried.
+// producer is rebuilt (ProducerRebuilt) and the batch retried. A commit whose outcome was
+// open (timed out, fatal) is first settled with Kafka (TxnProducer::settle): applied after
+// all = the batch counts as done; unknown = the role rejoins and restores from Kafka.
 //
 // Retention: an id no feed has shown for `dedup.retention` (by last sighting) is deleted
 // with a tombstone, inside a transaction that also binds to the group generation.
@@ -43,6 +45,8 @@ class DedupRole {
     std::chrono::milliseconds batch_wait{100};
     std::chrono::milliseconds expiry_interval{std::chrono::minutes(1)};
     std::chrono::milliseconds restore_timeout{std::chrono::minutes(5)};
+    // Fault injection for tests (TxnProducer::set_fault_injection).
+    std::function<CommitFault()> commit_fault;
   };
 
   // Creates the clients (init_transactions) and subscribes; throws std::runtime_error on

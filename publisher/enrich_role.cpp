@@ -27,6 +27,7 @@ namespace {
 
 constexpr std::string_view kLog = "publisher";
 constexpr auto kCommitRetryDelay = std::chrono::seconds(1);
+constexpr auto kSettleTimeout = std::chrono::seconds(30);
 constexpr int kMaxMessagesPerPoll = 500;
 
 using Clock = std::chrono::steady_clock;
@@ -89,6 +90,7 @@ class EnrichRole::Impl {
     options_.max_pending_per_partition = std::max(1, options_.max_pending_per_partition);
     options_.max_attempts = std::max(1, options_.max_attempts);
     value_or_throw(partition_count(config_, topics_.entries), "entries topic");
+    producer_.set_fault_injection(options_.commit_fault);
     if (auto st = producer_.start(); !st) {
       throw std::runtime_error("enrich producer: " + st.error().message);
     }
@@ -338,17 +340,28 @@ class EnrichRole::Impl {
       producer_.abort(st.error());
     }
     if (!st) {
-      log::warn(kLog, "enrich transaction failed; the completed work is kept and retried",
-                {{"error", st.error().message}});
-      commit_retry_at_ = Clock::now() + kCommitRetryDelay;
       // A transaction that could not be aborted stays open, and holds back every
-      // require_stable offset fetch of these partitions, until a new producer fences it.
-      if (!producer_.healthy()) {
-        if (auto rebuilt = producer_.rebuild(st.error().code, st.error().message); !rebuilt) {
-          log::error(kLog, "enrich producer rebuild failed", {{"error", rebuilt.error().message}});
-        }
+      // require_stable offset fetch of these partitions, until a new producer fences it;
+      // settling it also tells whether it was applied after all.
+      switch (producer_.settle(st.error(), consumer_.get(), offsets.get(), kSettleTimeout)) {
+        case TxnOutcome::kAborted:
+          log::warn(kLog, "enrich transaction failed; the completed work is kept and retried",
+                    {{"error", st.error().message}});
+          commit_retry_at_ = Clock::now() + kCommitRetryDelay;
+          return;
+        case TxnOutcome::kUnknown:
+          // Committing the work again could duplicate it: the partitions start again from
+          // their committed offsets when the group assigns them again.
+          log::error(kLog, "enrich transaction outcome unknown; rejoining the group",
+                     {{"error", st.error().message}});
+          drop_partitions();
+          rejoin_pending_ = true;
+          return;
+        case TxnOutcome::kCommitted:
+          log::warn(kLog, "enrich transaction reported failed was committed",
+                    {{"error", st.error().message}});
+          break;
       }
-      return;
     }
     for (const auto& [p, n] : prefix) {
       auto& jobs = parts_[p].jobs;
@@ -414,6 +427,14 @@ class EnrichRole::Impl {
   }
 
   // Drops a partition's uncommitted entries; their late page results are ignored.
+  // Forgets the work of every owned partition; poll_consumer skips records of partitions
+  // not owned until the group assigns them again.
+  void drop_partitions() {
+    while (!parts_.empty()) forget(parts_.begin()->first);
+    restored_ = false;
+    listener_.on(OwnedPartitions{Role::kEnrich, 0});
+  }
+
   void forget(int partition) {
     auto it = parts_.find(partition);
     if (it == parts_.end()) return;

@@ -63,6 +63,8 @@ class EnrichRole {
     // An attempt whose `done` has not come by then counts as failed (kTimeout); a late
     // result of that attempt is ignored.
     std::chrono::milliseconds attempt_timeout{std::chrono::minutes(2)};
+    // Fault injection for tests (TxnProducer::set_fault_injection).
+    std::function<CommitFault()> commit_fault;
   };
 
   // Creates the clients (init_transactions) and subscribes; throws std::runtime_error on

@@ -17,6 +17,12 @@ namespace feedpipe::publisher {
 enum class Role { kIngest, kDedup, kEnrich };
 enum class Topic { kRaw, kEntries, kArticles, kErrors, kFeedState, kDedupState };
 
+// Fault injection for tests (TxnProducer::set_fault_injection), asked once per commit:
+// kFatalBeforeCommit fails the producer fatally just before it commits (the transaction
+// cannot be applied); kLoseCommitAnswer reports a commit the coordinator applied as timed
+// out, as when its answer is lost on the way back. Either way the producer needs a rebuild.
+enum class CommitFault { kNone, kFatalBeforeCommit, kLoseCommitAnswer };
+
 struct TransactionCommitted {
   Role role;
   std::chrono::microseconds duration;  // begin_transaction .. commit returned
@@ -74,6 +80,14 @@ struct ArticleRetried {  // enrich: a failed page attempt that will be tried aga
   ErrorCode reason;
 };
 
+// A transaction whose commit failed in a way that left its outcome open (a commit that
+// timed out, a fatal error), and what Kafka said of it once the producer was rebuilt.
+enum class TxnOutcome { kAborted, kCommitted, kUnknown };
+struct TransactionSettled {
+  Role role;
+  TxnOutcome outcome;
+};
+
 struct ProducerRebuilt {  // fatal or fenced producer destroyed and created again
   Role role;
   ErrorCode reason;
@@ -118,6 +132,7 @@ class EventSink {
   virtual void on(const EnrichBacklog&) {}
   virtual void on(const ArticleRetried&) {}
   virtual void on(const ProducerRebuilt&) {}
+  virtual void on(const TransactionSettled&) {}
   virtual void on(const KafkaStatistics&) {}
 };
 

@@ -381,9 +381,19 @@ Status TxnProducer::commit() {
   // Retriable commit errors are retried (the call is resumable); a commit that keeps
   // timing out is aborted and the producer recreated, since with librdkafka < 2.3 and
   // without KIP-890 a producer that lost track of its transaction is not to be trusted.
+  const CommitFault fault = fault_ ? fault_() : CommitFault::kNone;
+  if (fault == CommitFault::kFatalBeforeCommit) {
+    rd_kafka_test_fatal_error(rk_.get(), RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                              "injected before the commit");
+  }
   for (int attempt = 0; attempt < 3; ++attempt) {
     KafkaError err(rd_kafka_commit_transaction(
         rk_.get(), static_cast<int>(config_.transaction_timeout.count())));
+    if (!err && fault == CommitFault::kLoseCommitAnswer) {
+      in_transaction_ = false;
+      needs_rebuild_ = true;
+      return Error{ErrorCode::kTimeout, "commit_transaction: the answer was lost (injected)", true};
+    }
     if (!err) {
       in_transaction_ = false;
       sink_.on(TransactionCommitted{
@@ -436,6 +446,37 @@ void TxnProducer::abort(const Error& why) {
   sink_.on(TransactionAborted{role_, why.code == ErrorCode::kKafkaFatal ? ErrorCode::kKafkaFatal
                                                                          : ErrorCode::kKafka,
                               why.message});
+}
+
+TxnOutcome TxnProducer::settle(const Error& why, rd_kafka_t* consumer,
+                               const rd_kafka_topic_partition_list_t* offsets, Millis timeout) {
+  if (healthy()) return TxnOutcome::kAborted;
+  const auto outcome = [&] {
+    if (auto st = rebuild(why.code, why.message); !st) {
+      log::warn(kLog, "transaction outcome unknown: the producer could not be rebuilt",
+                {{"error", st.error().message}});
+      return TxnOutcome::kUnknown;
+    }
+    if (!offsets || offsets->cnt == 0) return TxnOutcome::kUnknown;
+    PartitionList committed(rd_kafka_topic_partition_list_copy(offsets));
+    if (auto st = fetch_committed(consumer, committed.get(), timeout, "a settled transaction");
+        !st) {
+      log::warn(kLog, "transaction outcome unknown", {{"error", st.error().message}});
+      return TxnOutcome::kUnknown;
+    }
+    int applied = 0;
+    for (int i = 0; i < offsets->cnt; ++i) {
+      applied += committed->elems[i].offset == offsets->elems[i].offset;
+    }
+    if (applied == offsets->cnt) return TxnOutcome::kCommitted;
+    if (applied == 0) return TxnOutcome::kAborted;
+    log::error(kLog, "transaction outcome unknown: only some of its offsets are committed",
+               {{"committed", static_cast<std::int64_t>(applied)},
+                {"partitions", static_cast<std::int64_t>(offsets->cnt)}});
+    return TxnOutcome::kUnknown;
+  }();
+  sink_.on(TransactionSettled{role_, outcome});
+  return outcome;
 }
 
 Status TxnProducer::flush(std::chrono::milliseconds timeout) {

@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -141,9 +142,22 @@ class TxnProducer {
   Status commit();
   // Aborts the open transaction, if any; marks the producer for rebuild when that fails.
   void abort(const Error& why);
+  // What became of a transaction whose commit failed (`why`). One this producer could still
+  // abort never happened. One it could not (a commit that timed out, a fatal error) may
+  // have been applied by the coordinator all the same: a new producer fences the old one,
+  // which settles it either way, and the group's committed offsets, written in that same
+  // transaction (`offsets`, asked through `consumer`), then say which (TransactionSettled).
+  // kUnknown when Kafka cannot be asked: the caller must start again from what Kafka has
+  // (join the group again), never redo the work nor count it as done.
+  TxnOutcome settle(const Error& why, rd_kafka_t* consumer,
+                    const rd_kafka_topic_partition_list_t* offsets, Millis timeout);
   void poll(int timeout_ms = 0);
   // For fault-injection tests (rd_kafka_test_fatal_error).
   rd_kafka_t* native() const { return rk_.get(); }
+  // Fault injection for tests: `next_commit` is asked once per commit() (CommitFault).
+  void set_fault_injection(std::function<CommitFault()> next_commit) {
+    fault_ = std::move(next_commit);
+  }
   // Waits until every produced record is acknowledged (commit does this by itself).
   Status flush(std::chrono::milliseconds timeout);
 
@@ -160,6 +174,8 @@ class TxnProducer {
   bool needs_rebuild_ = false;
   int records_ = 0;
   std::chrono::steady_clock::time_point began_{};
+  std::function<CommitFault()> fault_;
 };
+
 
 }  // namespace feedpipe::publisher::detail

@@ -180,8 +180,9 @@ def build():
          [(f"sum by (role, result) ({rate('feedpipe_transactions_total')})", "{{role}} {{result}}")], unit="ops")
     b.ts("Transaction duration p95", "p95 from begin to commit of a transaction, per role.",
          [(quantile(0.95, "feedpipe_transaction_duration_seconds", "role"), "{{role}}")], unit="s")
-    b.ts("Producer rebuilds", "Transactional producers recreated after a fatal error (fenced, idempotence lost), per role.",
-         [(f"sum by (role) (increase(feedpipe_producer_rebuilds_total{sel()}[{RI}]))", "{{role}}")])
+    b.ts("Producer rebuilds and commits in doubt", "Transactional producers recreated after a fatal error (fenced, idempotence lost), per role; and failed commits whose outcome was open (timed out, fatal), by what Kafka said of them afterwards. Unknown outcomes make the role rejoin its group.",
+         [(f"sum by (role) (increase(feedpipe_producer_rebuilds_total{sel()}[{RI}]))", "rebuilt {{role}}"),
+          (f"sum by (role, outcome) (increase(feedpipe_transactions_in_doubt_total{sel()}[{RI}]))", "in doubt {{role}} {{outcome}}")])
     b.ts("Queue fill", "Depth over capacity of the bounded queues between stages; near 100% the stage before it is being slowed down (backpressure).",
          [(f"sum by (queue) (feedpipe_queue_depth{sel()}) / sum by (queue) (feedpipe_queue_capacity{sel()})", "{{queue}}")],
          unit="percentunit")

@@ -31,6 +31,10 @@ class CountingListener : public DedupListener {
   }
   void on(const TransactionCommitted&) override { ++commits; }
   void on(const OwnedPartitions& e) override { owned = e.count; }
+  void on(const TransactionSettled& e) override {
+    (e.outcome == TxnOutcome::kCommitted ? settled_committed : settled_other)++;
+  }
+  std::atomic<int> settled_committed{0}, settled_other{0};
   std::atomic<int> duplicates{0}, revisions{0}, ignored{0}, expired{0}, entries{0}, commits{0},
       owned{0};
 };
@@ -212,6 +216,46 @@ TEST(PublisherDedupKafka, RetentionTombstonesForgottenIds) {
   EXPECT_EQ(tombstones, 1);
   EXPECT_EQ(entries_of(config),
             (std::multiset<std::pair<std::string, int>>{{a.id, 1}, {b.id, 1}, {a.id, 1}}));
+}
+
+// A commit the coordinator applied but whose answer never came back, and a producer that
+// failed fatally just before its commit: either way the role learns from Kafka what became
+// of the batch, publishes it exactly once and keeps its state.
+void batch_published_once_despite(CommitFault fault, const std::string& test) {
+  auto config = testing::test_config(test);
+  ASSERT_TRUE(ensure_topics(config).ok());
+  std::atomic<int> commits{0};
+  DedupRole::Options options;
+  options.commit_fault = [&] { return commits.fetch_add(1) == 0 ? fault : CommitFault::kNone; };
+  const Item a = item("a", "A"), b = item("b", "B"), c = item("c", "C");
+  write_raw(config, {a, b, c});
+
+  CountingListener l;
+  DedupRole role(config, DedupConfig{}, l, options);
+  role.start();
+  ASSERT_TRUE(wait_for([&] { return l.entries == 3; })) << "entries " << l.entries;
+  EXPECT_GE(commits, 1);
+  // What Kafka said of the failed commit: applied when only its answer was lost.
+  const bool applied = fault == CommitFault::kLoseCommitAnswer;
+  EXPECT_EQ(l.settled_committed, applied ? 1 : 0);
+  EXPECT_EQ(l.settled_other, applied ? 0 : 1);
+  // The same items again are duplicates: the state of the batch was kept (or rebuilt).
+  write_raw(config, {a, b, c});
+  ASSERT_TRUE(wait_for([&] { return l.duplicates == 3; })) << "duplicates " << l.duplicates;
+  role.stop();
+  EXPECT_EQ(l.entries, 3);
+  EXPECT_EQ(entries_of(config),
+            (std::multiset<std::pair<std::string, int>>{{a.id, 1}, {b.id, 1}, {c.id, 1}}));
+}
+
+TEST(PublisherDedupKafka, CommitWhoseAnswerWasLostIsNotPublishedTwice) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  batch_published_once_despite(CommitFault::kLoseCommitAnswer, "lostanswer");
+}
+
+TEST(PublisherDedupKafka, FatalErrorBeforeTheCommitLosesNothing) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  batch_published_once_despite(CommitFault::kFatalBeforeCommit, "fatalbefore");
 }
 
 }  // namespace

@@ -49,6 +49,10 @@ class CountingListener : public EnrichListener {
     if (e.paused_partitions > 0) paused_seen = true;
   }
   void on(const OwnedPartitions& e) override { owned = e.count; }
+  void on(const TransactionSettled& e) override {
+    (e.outcome == TxnOutcome::kCommitted ? settled_committed : settled_other)++;
+  }
+  std::atomic<int> settled_committed{0}, settled_other{0};
   std::atomic<int> articles{0}, errors{0}, commits{0}, aborts{0}, retries{0}, owned{0};
   std::atomic<bool> paused_seen{false};
 };
@@ -392,6 +396,48 @@ TEST(PublisherEnrichKafka, RestartWithPagesStillLoadingPublishesNothingTwice) {
   out = read_output(config);
   EXPECT_EQ(out.article_ids, ids_of(all));
   EXPECT_TRUE(out.error_ids.empty());
+}
+
+// A commit the coordinator applied but whose answer never came back, and a producer that
+// failed fatally just before its commit: either way the role learns from Kafka what became
+// of the work, and every entry ends as exactly one article, fetched once.
+void articles_published_once_despite(CommitFault fault, const std::string& test) {
+  auto config = testing::test_config(test);
+  ASSERT_TRUE(ensure_topics(config).ok());
+  std::vector<Item> all;
+  for (int i = 0; i < 20; ++i) all.push_back(entry("ok-" + std::to_string(i)));
+  write_entries(config, all);
+  std::atomic<int> commits{0};
+  auto options = fast_options();
+  options.commit_fault = [&] { return commits.fetch_add(1) == 0 ? fault : CommitFault::kNone; };
+  FakeSource source;
+  CountingListener l;
+  EnrichRole role(config, l, source, options);
+  role.start();
+  ASSERT_TRUE(wait_for([&] { return l.articles == static_cast<int>(all.size()); }))
+      << "articles " << l.articles;
+  std::this_thread::sleep_for(500ms);  // room for a wrong extra record to show up
+  role.stop();
+  EXPECT_GE(commits, 2);
+  // What Kafka said of the failed commit: applied when only its answer was lost.
+  const bool applied = fault == CommitFault::kLoseCommitAnswer;
+  EXPECT_EQ(l.settled_committed, applied ? 1 : 0);
+  EXPECT_EQ(l.settled_other, applied ? 0 : 1);
+  EXPECT_EQ(l.articles, static_cast<int>(all.size()));
+  EXPECT_EQ(read_output(config).article_ids, ids_of(all));
+  if (fault == CommitFault::kLoseCommitAnswer) {
+    for (const auto& [id, n] : source.attempts()) EXPECT_EQ(n, 1) << id << " fetched again";
+  }
+}
+
+TEST(PublisherEnrichKafka, CommitWhoseAnswerWasLostIsNotPublishedTwice) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  articles_published_once_despite(CommitFault::kLoseCommitAnswer, "enrich-lostanswer");
+}
+
+TEST(PublisherEnrichKafka, FatalErrorBeforeTheCommitLosesNothing) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  articles_published_once_despite(CommitFault::kFatalBeforeCommit, "enrich-fatalbefore");
 }
 
 TEST(PublisherEnrichKafka, HandoverToASecondReplicaWhilePagesLoad) {

@@ -48,5 +48,20 @@ TEST(PublisherEvents, EnrichBacklogIsAGaugeAndRetriesCountByErrorType) {
   EXPECT_EQ(series_value(text, "feedpipe_article_retries_total{error_type=\"dns\"}"), 0);
 }
 
+TEST(PublisherEvents, SettledCommitsCountByRoleAndOutcome) {
+  Metrics metrics;
+  PublisherEvents events(metrics, [] {});
+  using publisher::Role;
+  using publisher::TxnOutcome;
+  events.on(publisher::TransactionSettled{Role::kDedup, TxnOutcome::kCommitted});
+  events.on(publisher::TransactionSettled{Role::kDedup, TxnOutcome::kCommitted});
+  events.on(publisher::TransactionSettled{Role::kEnrich, TxnOutcome::kUnknown});
+  const std::string text = metrics.serialize();
+  const std::string name = "feedpipe_transactions_in_doubt_total";
+  EXPECT_EQ(series_value(text, name + "{outcome=\"committed\",role=\"dedup\"}"), 2);
+  EXPECT_EQ(series_value(text, name + "{outcome=\"unknown\",role=\"enrich\"}"), 1);
+  EXPECT_EQ(series_value(text, name + "{outcome=\"aborted\",role=\"dedup\"}"), 0);
+}
+
 }  // namespace
 }  // namespace feedpipe::app
