@@ -4,9 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "common/log.h"
 
@@ -43,8 +47,44 @@ int stats_cb(rd_kafka_t*, char* json, size_t len, void* opaque) {
 
 }  // namespace
 
-Result<KafkaConf> make_conf(const KafkaConfig& config, const Properties& defaults,
-                            const Properties& required) {
+namespace {
+
+// Which clients a property applies to, from librdkafka's own table of properties
+// (rd_kafka_conf_properties_show): 'C' consumers, 'P' producers, '*' both or unknown.
+char property_scope(const std::string& name) {
+  static const std::unordered_map<std::string, char> scopes = [] {
+    std::unordered_map<std::string, char> out;
+    char* buffer = nullptr;
+    std::size_t size = 0;
+    FILE* table = open_memstream(&buffer, &size);
+    if (table == nullptr) return out;
+    rd_kafka_conf_properties_show(table);
+    std::fclose(table);
+    std::string_view text(buffer, size);
+    while (!text.empty()) {
+      const std::size_t eol = std::min(text.find('\n'), text.size());
+      const std::string_view line = text.substr(0, eol);
+      text.remove_prefix(std::min(eol + 1, text.size()));
+      // "name                 |  C  | range | ..." (the header row has "| C/P |")
+      const std::size_t bar = line.find('|');
+      if (bar == std::string_view::npos || bar + 4 >= line.size()) continue;
+      const char scope = line[bar + 3];
+      if (scope != 'C' && scope != 'P' && scope != '*') continue;
+      std::string_view property = line.substr(0, bar);
+      while (!property.empty() && property.back() == ' ') property.remove_suffix(1);
+      out.emplace(std::string(property), scope);
+    }
+    std::free(buffer);
+    return out;
+  }();
+  const auto it = scopes.find(name);
+  return it == scopes.end() ? '*' : it->second;
+}
+
+}  // namespace
+
+Result<KafkaConf> make_conf(rd_kafka_type_t type, const KafkaConfig& config,
+                            const Properties& defaults, const Properties& required) {
   KafkaConf conf(rd_kafka_conf_new());
   char err[512];
   auto set = [&](const std::string& k, const std::string& v) -> std::optional<Error> {
@@ -58,7 +98,9 @@ Result<KafkaConf> make_conf(const KafkaConfig& config, const Properties& default
   for (const auto& [k, v] : defaults) {
     if (auto e = set(k, v)) return *e;
   }
+  const char other_side = type == RD_KAFKA_PRODUCER ? 'C' : 'P';
   for (const auto& [k, v] : config.librdkafka) {
+    if (property_scope(k) == other_side) continue;
     if (auto e = set(k, v)) return *e;
   }
   for (const auto& [k, v] : required) {
@@ -102,7 +144,7 @@ KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role
                          {"partition.assignment.strategy", "range"}};
   defaults.insert(defaults.end(), extra_defaults.begin(), extra_defaults.end());
   const std::string what = std::string(role) + " consumer";
-  auto conf = value_or_throw(make_conf(config, defaults,
+  auto conf = value_or_throw(make_conf(RD_KAFKA_CONSUMER, config, defaults,
                                        {{"group.id", config.group_id + "." + std::string(role)},
                                         {"group.instance.id", instance_id},
                                         {"enable.auto.commit", "false"},
@@ -188,7 +230,7 @@ Status restore_partitions(const KafkaConfig& config, const std::string& topic,
         std::chrono::steady_clock::now() - started);
   };
   if (partitions.empty()) return Ok{};
-  auto conf = make_conf(config,
+  auto conf = make_conf(RD_KAFKA_CONSUMER, config,
                         {{"group.id", config.group_id + ".restore"},
                          {"fetch.wait.max.ms", "50"}},
                         {{"enable.auto.commit", "false"},
@@ -279,7 +321,7 @@ Status TxnProducer::start() {
   needs_rebuild_ = false;
   in_transaction_ = false;
   const auto txn_ms = std::to_string(config_.transaction_timeout.count());
-  auto conf = make_conf(config_,
+  auto conf = make_conf(RD_KAFKA_PRODUCER, config_,
                         {{"partitioner", "murmur2_random"},
                          {"linger.ms", "5"},
                          {"message.timeout.ms", txn_ms}},

@@ -63,9 +63,11 @@ struct ClientContext {
 };
 
 // bootstrap.servers, then `defaults`, then the user's kafka.librdkafka passthrough, then
-// `required` (settings exactly-once depends on, which the user may not change).
-Result<KafkaConf> make_conf(const KafkaConfig& config, const Properties& defaults,
-                            const Properties& required);
+// `required` (settings exactly-once depends on, which the user may not change). The
+// passthrough reaches every client: a property librdkafka documents as consumer-only is
+// left out of producers and a producer-only one out of consumers (librdkafka would warn).
+Result<KafkaConf> make_conf(rd_kafka_type_t type, const KafkaConfig& config,
+                            const Properties& defaults, const Properties& required);
 
 // Creates a client; the conf is consumed. `context` becomes the opaque (may be null).
 Result<KafkaHandle> make_client(rd_kafka_type_t type, KafkaConf conf, ClientContext* context);

@@ -24,7 +24,8 @@ struct AdminOptionsDeleter {
 
 Result<detail::KafkaHandle> admin_client(const KafkaConfig& config) {
   // Only the connection settings matter for admin requests; a plain producer handle.
-  auto conf = detail::make_conf(config, {}, {{"statistics.interval.ms", "0"}});
+  auto conf = detail::make_conf(RD_KAFKA_PRODUCER, config, {},
+                                {{"statistics.interval.ms", "0"}});
   if (!conf) return conf.error();
   return detail::make_client(RD_KAFKA_PRODUCER, std::move(*conf), nullptr);
 }
