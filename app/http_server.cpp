@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <chrono>
+
 #include "app/health.h"
 #include "app/metrics.h"
 #include "common/log.h"
@@ -67,7 +69,16 @@ Status HttpServer::start(const std::string& listen) {
       return Error{ErrorCode::kIo, "cannot bind " + listen, false};
     port_ = port;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  listen_returned_ = false;
+  thread_ = std::thread([this] {
+    server_->listen_after_bind();
+    listen_returned_ = true;
+  });
+  // httplib's stop() does nothing until the accept loop runs: a stop right after start
+  // would be lost and leave stop() joining a thread that never ends.
+  while (!server_->is_running() && !listen_returned_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   log::info("http", "listening", {{"address", host}, {"port", port_}});
   return Ok{};
 }

@@ -2,6 +2,7 @@
 
 // The one HTTP port: /metrics, /livez, /readyz, /status.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -39,6 +40,7 @@ class HttpServer {
   StatusFn status_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
+  std::atomic<bool> listen_returned_{false};
   int port_ = 0;
 };
 

@@ -61,7 +61,15 @@ class TestHttpServer {
   void start() {
     port_ = server_.bind_to_any_port(address_);
     if (port_ <= 0) throw std::runtime_error("cannot bind test server on " + address_);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = std::thread([this] {
+      server_.listen_after_bind();
+      listen_returned_ = true;
+    });
+    // httplib's stop() does nothing until the accept loop runs: a test that ends at once
+    // would otherwise join a listener that never stops.
+    while (!server_.is_running() && !listen_returned_) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   void stop() {
     stopping_ = true;
@@ -113,6 +121,7 @@ class TestHttpServer {
   std::thread thread_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> listen_returned_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<SeenRequest> requests_;
