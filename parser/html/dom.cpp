@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace feedpipe::parser::html {
@@ -21,23 +22,32 @@ bool equals_lower(std::string_view a, std::string_view lower_b) {
   return true;
 }
 
-bool in_list(std::string_view name, std::initializer_list<std::string_view> list) {
-  return std::any_of(list.begin(), list.end(),
-                     [&](std::string_view s) { return equals_lower(name, s); });
-}
+// How the nesting scan treats a tag. Void elements and those a sibling closes implicitly
+// never nest in the tree and do not count towards the estimate; raw-text elements hold
+// text, not markup, up to their end tag.
+enum class ScanKind { kNesting, kNonNesting, kRawText };
 
-// Elements that never nest in the tree (void) or are closed implicitly by a sibling; they
-// do not count towards the nesting estimate.
-bool non_nesting(std::string_view name) {
-  return in_list(name, {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
-                        "meta", "param", "source", "track", "wbr", "p", "li", "dt", "dd",
-                        "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
-                        "rp", "rt", "html", "head", "body", "frame", "keygen", "basefont"});
-}
-
-bool raw_text(std::string_view name) {
-  return in_list(name, {"script", "style", "textarea", "title", "xmp", "iframe", "noembed",
-                        "noframes"});
+ScanKind scan_kind(std::string_view name) {
+  static const std::unordered_map<std::string_view, ScanKind> kKinds = [] {
+    std::unordered_map<std::string_view, ScanKind> kinds;
+    for (std::string_view n : {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                               "meta", "param", "source", "track", "wbr", "p", "li", "dt", "dd",
+                               "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
+                               "rp", "rt", "html", "head", "body", "frame", "keygen",
+                               "basefont"}) {
+      kinds.emplace(n, ScanKind::kNonNesting);
+    }
+    for (std::string_view n : {"script", "style", "textarea", "title", "xmp", "iframe",
+                               "noembed", "noframes"}) {
+      kinds.emplace(n, ScanKind::kRawText);
+    }
+    return kinds;
+  }();
+  char lowered[8];  // longer than every listed name
+  if (name.size() > sizeof lowered) return ScanKind::kNesting;
+  for (std::size_t i = 0; i < name.size(); ++i) lowered[i] = lower(name[i]);
+  const auto it = kKinds.find(std::string_view(lowered, name.size()));
+  return it == kKinds.end() ? ScanKind::kNesting : it->second;
 }
 
 // Estimates element nesting with a light tag scan. When `out` is set, copies the input
@@ -83,7 +93,7 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
     std::size_t gt = html.find('>', name_end);
     std::size_t tag_end = gt == std::string_view::npos ? n : gt + 1;
     if (closing) {
-      if (!non_nesting(name) && depth > 0) {
+      if (scan_kind(name) != ScanKind::kNonNesting && depth > 0) {
         if (depth > limit) drop(lt, tag_end);
         --depth;
       }
@@ -91,12 +101,16 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
       continue;
     }
     bool self_closing = gt != std::string_view::npos && gt > 0 && html[gt - 1] == '/';
-    if (raw_text(name)) {
+    const ScanKind kind = scan_kind(name);
+    if (kind == ScanKind::kRawText) {
       // Skip to the matching end tag: its content is text, not markup.
+      std::string lowered(name);
+      for (char& ch : lowered) ch = lower(ch);
       std::size_t e = tag_end;
       while (true) {
         e = html.find("</", e);
-        if (e == std::string_view::npos || equals_lower(html.substr(e + 2, name.size()), name)) {
+        if (e == std::string_view::npos ||
+            equals_lower(html.substr(e + 2, lowered.size()), lowered)) {
           break;
         }
         e += 2;
@@ -104,7 +118,7 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
       i = e == std::string_view::npos ? n : e;
       continue;
     }
-    if (!non_nesting(name) && !self_closing) {
+    if (kind == ScanKind::kNesting && !self_closing) {
       ++depth;
       max_depth = std::max(max_depth, depth);
       if (depth > limit) drop(lt, tag_end);

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/time.h"
@@ -82,28 +84,59 @@ struct TextStats {
 };
 
 TextStats measure(std::string_view s) {
+  // Byte classes: 0 a character of its own, 1 UTF-8 continuation, 2 space, 3 comma, 4 the
+  // lead byte of a character that may be a non-Latin comma.
+  static constexpr auto kClass = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (int c = 0x80; c < 0xC0; ++c) t[c] = 1;
+    for (unsigned char c : {' ', '\t', '\n', '\r', '\f'}) t[c] = 2;
+    t[','] = 3;
+    for (int c = 0xD8; c < 0x100; ++c) t[c] = 4;
+    return t;
+  }();
+  // Eight bytes at a time while they are all printable ASCII other than a comma: each one
+  // is a character of its own (bit tricks of "Bit Twiddling Hacks": a byte below n).
+  constexpr std::uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
+  auto plain = [&](std::uint64_t w) {
+    auto has_below = [&](std::uint64_t x, std::uint64_t n) { return (x - k01 * n) & ~x & k80; };
+    return !(w & k80) && !has_below(w, 0x21) && !has_below(w ^ (k01 * ','), 1);
+  };
   TextStats st;
   bool in_space = false;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte
-    if (is_space(static_cast<char>(c))) {
-      if (!in_space) ++st.length;
-      in_space = true;
-      continue;
+    while (i + 8 <= s.size()) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!plain(w)) break;
+      st.length += 8;
+      in_space = false;
+      i += 8;
+    }
+    if (i >= s.size()) break;
+    switch (kClass[static_cast<unsigned char>(s[i])]) {
+      case 1:
+        continue;
+      case 2:
+        if (!in_space) ++st.length;
+        in_space = true;
+        continue;
+      case 3:
+        ++st.commas;
+        break;
+      case 4: {
+        // Arabic comma U+060C, full-width comma U+FF0C, ideographic comma U+3001.
+        std::string_view rest = s.substr(i);
+        if (rest.substr(0, 2) == "\xD8\x8C" || rest.substr(0, 3) == "\xEF\xBC\x8C" ||
+            rest.substr(0, 3) == "\xE3\x80\x81") {
+          ++st.commas;
+        }
+        break;
+      }
+      default:
+        break;
     }
     in_space = false;
     ++st.length;
-    if (c == ',') {
-      ++st.commas;
-    } else if (c >= 0xD8) {
-      // Arabic comma U+060C, full-width comma U+FF0C, ideographic comma U+3001.
-      std::string_view rest = s.substr(i);
-      if (rest.substr(0, 2) == "\xD8\x8C" || rest.substr(0, 3) == "\xEF\xBC\x8C" ||
-          rest.substr(0, 3) == "\xE3\x80\x81") {
-        ++st.commas;
-      }
-    }
   }
   return st;
 }
@@ -456,6 +489,9 @@ struct Attempt {
   std::size_t length = 0;
 };
 
+std::string without_modifiers(std::string_view cls);
+bool boilerplate_class(std::string_view match);
+
 class Extractor {
  public:
   Extractor(const Document& doc, std::string_view url) : doc_(doc), url_(url) {
@@ -464,6 +500,9 @@ class Extractor {
     class_.resize(n);
     raw_len_.assign(n, 0);
     text_stats_.assign(n, TextStats{});
+    weight_.assign(n, kUnknown);
+    unlikely_.assign(n, kUnknown);
+    boilerplate_.assign(n, kUnknown);
     in_table_or_code_.assign(n, 0);
     in_figure_.assign(n, 0);
     for (Index i = 0; i < n; ++i) {
@@ -479,9 +518,10 @@ class Extractor {
       std::string_view id = doc_.attr(i, "id");
       class_[i] = lower(cls);
       if (!cls.empty() || !id.empty()) {
-        match_[i] = lower(cls);
+        match_[i].reserve(cls.size() + 1 + id.size());
+        match_[i] = class_[i];
         match_[i] += ' ';
-        match_[i] += lower(id);
+        for (char c : id) match_[i] += ascii_lower(c);
       }
     }
     for (Index i = n; i-- > 1;) {
@@ -502,18 +542,44 @@ class Extractor {
  private:
   int class_weight(Index i, unsigned flags) const {
     if (!(flags & kWeightClasses)) return 0;
-    int w = 0;
-    std::string cls = lower(doc_.attr(i, "class"));
-    std::string id = lower(doc_.attr(i, "id"));
-    if (!cls.empty()) {
-      if (negative_class(cls)) w -= 25;
-      if (positive_class(cls)) w += 25;
-    }
-    if (!id.empty()) {
-      if (negative_class(id)) w -= 25;
-      if (positive_class(id)) w += 25;
+    std::int8_t& w = weight_[i];
+    if (w == kUnknown) {
+      const std::string& cls = class_[i];
+      std::string id = lower(doc_.attr(i, "id"));
+      w = 0;
+      if (!cls.empty()) {
+        if (negative_class(cls)) w -= 25;
+        if (positive_class(cls)) w += 25;
+      }
+      if (!id.empty()) {
+        if (negative_class(id)) w -= 25;
+        if (positive_class(id)) w += 25;
+      }
     }
     return w;
+  }
+
+  // What an element's class and id say, worked out once per element: every attempt asks.
+  static constexpr std::int8_t kUnknown = -128;
+  bool unlikely(Index i) const {
+    std::int8_t& u = unlikely_[i];
+    if (u == kUnknown) {
+      const std::string& ms = match_[i];
+      if (ms.empty()) {
+        u = 0;
+      } else {
+        // Pages repeat their class names: each distinct one is matched once.
+        auto [it, added] = unlikely_by_match_.try_emplace(ms, false);
+        if (added) it->second = unlikely_candidate(ms) && !maybe_candidate(ms);
+        u = it->second;
+      }
+    }
+    return u != 0;
+  }
+  bool boilerplate_class_of(Index i) const {
+    std::int8_t& b = boilerplate_[i];
+    if (b == kUnknown) b = boilerplate_class(without_modifiers(class_[i]));
+    return b != 0;
   }
 
   bool visible(Index i) const {
@@ -568,6 +634,9 @@ class Extractor {
   std::vector<std::string> class_;  // lower-case class attribute
   std::vector<std::uint32_t> raw_len_;
   std::vector<TextStats> text_stats_;  // of each text node, measured once for every pass
+  // class_weight(), unlikely(), boilerplate_class_of(): kUnknown until asked
+  mutable std::vector<std::int8_t> weight_, unlikely_, boilerplate_;
+  mutable std::unordered_map<std::string_view, bool> unlikely_by_match_;  // keys in match_
   std::vector<char> in_table_or_code_;
   std::vector<char> in_figure_;
   std::vector<char> as_p_;  // per attempt: elements Readability treats as paragraphs
@@ -616,8 +685,8 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
       }
     }
     if (!remove && (flags & kStripUnlikely)) {
-      if (!ms.empty() && unlikely_candidate(ms) && !maybe_candidate(ms) &&
-          !in_table_or_code_[i] && node.tag != Tag::kBody && node.tag != Tag::kA) {
+      if (!in_table_or_code_[i] && node.tag != Tag::kBody && node.tag != Tag::kA &&
+          unlikely(i)) {
         remove = true;
       }
       if (role == "menu" || role == "menubar" || role == "complementary" ||
@@ -1246,7 +1315,7 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
   if (node.tag == Tag::kFigcaption) return true;
   // Class words only: ids are often slugs of headings ("sharing-with-a-team"). Inline
   // elements only when small (a credit or date inside a paragraph), never links.
-  if (node.tag != Tag::kA && boilerplate_class(without_modifiers(class_[i])) &&
+  if (node.tag != Tag::kA && boilerplate_class_of(i) &&
       (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
     return true;
   }
