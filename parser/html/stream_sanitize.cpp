@@ -12,6 +12,7 @@
 
 #include "parser/html/render.h"
 #include "parser/html/sanitize_foreign.h"
+#include "parser/html/text_writer.h"
 #include "parser/text.h"
 
 namespace feedpipe::parser::html {
@@ -636,140 +637,6 @@ bool is_invisible_name(std::string_view name) {
                        "video", "frameset", "xmp", "plaintext"});
 }
 
-// Collapsed-whitespace text; breaks between blocks are written only when more text follows.
-class TextWriter {
- public:
-  TextWriter(std::string& out, bool paragraphs) : out_(out), paragraphs_(paragraphs) {}
-
-  void text(std::string_view s, bool preformatted) {
-    std::size_t i = 0;
-    const std::size_t n = s.size();
-    while (i < n) {
-      if (preformatted && s[i] == '\n') {
-        line_break();
-        ++i;
-        continue;
-      }
-      std::size_t ws = whitespace_at(s, i);
-      if (ws > 0) {
-        space_ = true;
-        i += ws;
-        continue;
-      }
-      // A run of words separated by single spaces is written in one piece: between them
-      // word() would write exactly that space.
-      std::size_t j = i;
-      bool soft_hyphen = false;
-      while (true) {
-        j = skip_plain_blocks(s, j);
-        while (j < n && !kWordStop[static_cast<unsigned char>(s[j])]) ++j;
-        if (j + 1 < n && s[j] == ' ' && !kWordStop[static_cast<unsigned char>(s[j + 1])]) {
-          j += 2;  // one space, then a byte that cannot end a word
-          continue;
-        }
-        if (j + 1 < n && s[j] == '\xC2' && s[j + 1] != '\xA0') {
-          soft_hyphen = soft_hyphen || s[j + 1] == '\xAD';
-          ++j;
-          continue;
-        }
-        if (j + 1 < n && s[j] == ' ' && whitespace_at(s, j + 1) == 0) {
-          ++j;  // one space, then 0xC2 that is not a no-break space
-          continue;
-        }
-        if (j + 1 == n && s[j] == '\xC2') ++j;
-        break;
-      }
-      std::string_view run = s.substr(i, j - i);
-      i = j;
-      if (!soft_hyphen) {
-        word(run);
-        continue;
-      }
-      // Soft hyphens: word by word, as the general rule has it.
-      std::size_t k = 0;
-      while (k < run.size()) {
-        std::size_t sp = run.find(' ', k);
-        if (sp == std::string_view::npos) sp = run.size();
-        if (k > 0) space_ = true;
-        word(run.substr(k, sp - k));
-        k = sp + 1;
-      }
-    }
-  }
-
-  void block_break() {
-    if (paragraphs_) breaks_ = 2;
-    space_ = true;
-  }
-  void line_break() {
-    if (paragraphs_) breaks_ = std::max(breaks_, 1);
-    space_ = true;
-  }
-  void space() { space_ = true; }
-
- private:
-  static std::size_t whitespace_at(std::string_view s, std::size_t i) {
-    char c = s[i];
-    if (is_space(c) || c == '\v') return 1;
-    if (c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
-    return 0;
-  }
-
-  // Skips 16-byte blocks made only of word bytes and single spaces that a word byte
-  // follows: text() would take each of them into the run byte by byte. Returns where the
-  // byte loop must go on.
-  static std::size_t skip_plain_blocks(std::string_view s, std::size_t j) {
-#if defined(__SSE2__)
-    const __m128i space = _mm_set1_epi8(' ');
-    const __m128i c2 = _mm_set1_epi8(static_cast<char>(0xC2));
-    const __m128i tab = _mm_set1_epi8('\t');
-    const __m128i four = _mm_set1_epi8(4);
-    while (j + 16 <= s.size()) {
-      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + j));
-      __m128i off = _mm_sub_epi8(b, tab);  // \t \n \v \f \r -> 0..4
-      __m128i ws = _mm_cmpeq_epi8(_mm_min_epu8(off, four), off);
-      unsigned other = static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ws, _mm_cmpeq_epi8(b, c2))));
-      unsigned sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, space)));
-      if (other != 0 || (sp & (sp >> 1)) != 0 || (sp & 0x8000u) != 0) break;
-      j += 16;
-    }
-#endif
-    return j;
-  }
-
-  // Bytes that may end a word: ASCII whitespace, and 0xC2 (NBSP and the soft hyphen).
-  static constexpr auto kWordStop = [] {
-    std::array<bool, 256> t{};
-    t[' '] = t['\t'] = t['\n'] = t['\r'] = t['\f'] = t['\v'] = t[0xC2] = true;
-    return t;
-  }();
-
-  void word(std::string_view w) {
-    if (!out_.empty()) {
-      if (breaks_ == 2) out_ += "\n\n";
-      else if (breaks_ == 1) out_ += '\n';
-      else if (space_) out_ += ' ';
-    }
-    breaks_ = 0;
-    space_ = false;
-    // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
-    if (w.find('\xC2') == std::string_view::npos) {
-      out_.append(w);
-      return;
-    }
-    for (std::size_t shy = w.find("\xC2\xAD"); shy != std::string_view::npos;
-         shy = w.find("\xC2\xAD")) {
-      out_.append(w.substr(0, shy));
-      w.remove_prefix(shy + 2);
-    }
-    out_.append(w);
-  }
-
-  std::string& out_;
-  bool paragraphs_;
-  int breaks_ = 0;
-  bool space_ = false;
-};
 
 }  // namespace
 

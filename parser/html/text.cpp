@@ -1,105 +1,9 @@
 #include <algorithm>
 
 #include "parser/html/render.h"
+#include "parser/html/text_writer.h"
 
 namespace feedpipe::parser::html {
-namespace {
-
-// Builds text with collapsed whitespace; breaks requested between blocks are written only
-// when more text follows, so output never starts or ends with whitespace.
-class TextWriter {
- public:
-  TextWriter(std::string& out, bool paragraphs, bool keep_nbsp)
-      : out_(out), paragraphs_(paragraphs), keep_nbsp_(keep_nbsp), start_(out.size()) {}
-
-  void text(std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-      std::size_t ws = whitespace_at(s, i);
-      if (ws > 0) {
-        space_ = true;
-        i += ws;
-        continue;
-      }
-      std::size_t j = i;
-      while (j < s.size() && whitespace_at(s, j) == 0) ++j;
-      word(s.substr(i, j - i));
-      i = j;
-    }
-  }
-
-  // Inside <pre>: line breaks are kept.
-  void preformatted(std::string_view s) {
-    std::size_t i = 0;
-    while (i <= s.size()) {
-      std::size_t nl = s.find('\n', i);
-      std::string_view line = s.substr(i, nl == std::string_view::npos ? std::string_view::npos : nl - i);
-      text(line);
-      if (nl == std::string_view::npos) break;
-      line_break();
-      i = nl + 1;
-    }
-  }
-
-  void block_break() {
-    if (paragraphs_) breaks_ = 2;
-    space_ = true;
-  }
-  void line_break() {
-    if (paragraphs_) breaks_ = std::max(breaks_, 1);
-    space_ = true;
-  }
-  void space() { space_ = true; }
-
- private:
-  std::size_t whitespace_at(std::string_view s, std::size_t i) const {
-    char c = s[i];
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') return 1;
-    if (!keep_nbsp_ && c == '\xC2' && i + 1 < s.size() && s[i + 1] == '\xA0') return 2;
-    return 0;
-  }
-
-  void word(std::string_view w) {
-    if (keep_nbsp_) {
-      bool only_nbsp = w.size() % 2 == 0;
-      for (std::size_t k = 0; only_nbsp && k < w.size(); k += 2) {
-        only_nbsp = w[k] == '\xC2' && w[k + 1] == '\xA0';
-      }
-      if (only_nbsp) {
-        space_ = true;
-        return;
-      }
-    }
-    if (out_.size() > start_) {
-      if (breaks_ == 2) out_ += "\n\n";
-      else if (breaks_ == 1) out_ += '\n';
-      else if (space_) out_ += ' ';
-    }
-    breaks_ = 0;
-    space_ = false;
-    // Soft hyphens are invisible unless a line breaks there; text consumers never want them.
-    std::size_t shy = w.find("\xC2\xAD");
-    if (shy == std::string_view::npos) {
-      out_.append(w);
-      return;
-    }
-    while (shy != std::string_view::npos) {
-      out_.append(w.substr(0, shy));
-      w.remove_prefix(shy + 2);
-      shy = w.find("\xC2\xAD");
-    }
-    out_.append(w);
-  }
-
-  std::string& out_;
-  bool paragraphs_;
-  bool keep_nbsp_;
-  std::size_t start_;
-  int breaks_ = 0;
-  bool space_ = false;
-};
-
-}  // namespace
 
 bool is_block(Tag tag) {
   switch (tag) {
@@ -157,8 +61,7 @@ void write_text(const Document& doc, std::uint32_t root, bool paragraphs,
       continue;
     }
     if (n.kind == NodeKind::kText) {
-      if (pres.empty()) writer.text(n.text);
-      else writer.preformatted(n.text);
+      writer.text(n.text, /*preformatted=*/!pres.empty());
       ++i;
       continue;
     }
