@@ -145,6 +145,16 @@ struct Feed {
   const std::string& target() const { return fetch_url.empty() ? url : fetch_url; }
 };
 
+// An article's redirect chain so far, when a hop went back through the queue (another
+// host, or an origin whose robots.txt must be asked first): the next hop is article->url.
+struct Chain {
+  std::string requested_url;  // what was asked for: the result's url
+  int redirects = 0;
+  bool permanent_chain = true;
+  std::string permanent_url;
+  std::int64_t wire_bytes = 0;
+};
+
 // A due fetch waiting for its host's politeness limits.
 struct Job {
   std::uint32_t feed_id = kNoFeed;
@@ -152,6 +162,9 @@ struct Job {
   Clock::time_point due{};
   std::unique_ptr<FetchRequest> article;  // set for article fetches and robots.txt fetches
   std::string robots_origin;              // set for robots.txt fetches (article holds the URL)
+  std::optional<Chain> chain;             // set for a redirected article's next hop
+
+  const std::string& requested_url() const { return chain ? chain->requested_url : article->url; }
 };
 
 struct Host {
@@ -188,6 +201,7 @@ struct Transfer {
   bool sent = false;  // the request went out (prereq callback ran)
   void* owner = nullptr;
   std::optional<Error> abort_error;
+  std::string requeue_to;  // an article's next hop, to go back through the queue
   char error_text[CURL_ERROR_SIZE] = {};
   std::int64_t wire_bytes_before = 0;  // completed hops
   std::int64_t decoded_bytes = 0;
@@ -643,7 +657,7 @@ class Fetcher::Impl {
   static Completed not_started(const Job& job) {
     Completed c;
     FetchResult& r = c.result.emplace();
-    r.url = job.article->url;
+    r.url = job.requested_url();
     r.final_url = job.article->url;
     r.tag = job.article->tag;
     r.error = make_error(ErrorCode::kTimeout, "not started before shutdown", true);
@@ -690,7 +704,7 @@ class Fetcher::Impl {
     }
     Completed c;
     FetchResult& r = c.result.emplace();
-    r.url = job.article->url;
+    r.url = job.requested_url();
     r.final_url = job.article->url;
     r.tag = job.article->tag;
     r.fetched_at = clock_->now();
@@ -900,10 +914,17 @@ class Fetcher::Impl {
     } else if (job.article) {
       t->kind = FetchKind::kArticle;
       t->guard = &guard_;
-      t->result.url = job.article->url;
+      t->result.url = job.requested_url();
       t->result.tag = job.article->tag;
-      validators = job.article->validators;
       url = job.article->url;
+      if (job.chain) {
+        t->redirects = job.chain->redirects;
+        t->permanent_chain = job.chain->permanent_chain;
+        t->result.permanent_url = job.chain->permanent_url;
+        t->wire_bytes_before = job.chain->wire_bytes;
+      } else {
+        validators = job.article->validators;
+      }
     } else {
       Feed& f = *feeds_[job.feed_id];
       f.in_flight = true;
@@ -945,6 +966,10 @@ class Fetcher::Impl {
     curl_off_t wire = 0;
     curl_easy_getinfo(t.easy, CURLINFO_SIZE_DOWNLOAD_T, &wire);
     t.wire_bytes_before += wire;
+    if (must_requeue(t, next)) {
+      t.requeue_to = next;
+      return false;
+    }
     curl_multi_remove_handle(multi_.get(), t.easy);
     t.result.body.clear();
     t.decoded_bytes = 0;
@@ -952,6 +977,44 @@ class Fetcher::Impl {
     curl_easy_setopt(t.easy, CURLOPT_URL, next.c_str());
     curl_multi_add_handle(multi_.get(), t.easy);
     return true;
+  }
+
+  // An article's redirect goes on in place only to the same host and to a path its
+  // origin's cached robots.txt allows; any other hop goes back through route_article, so
+  // the target's robots.txt and its host's politeness limits apply to it as to any page.
+  bool must_requeue(const Transfer& t, const std::string& next) {
+    if (t.kind != FetchKind::kArticle || !t.robots_origin.empty()) return false;
+    if (host_id(host_of(next)) != t.host) return true;
+    if (!config_.respect_robots_txt) return false;
+    const auto target = robots_target(next);
+    if (!target) return false;  // the hop itself reports the malformed URL
+    const RobotsCache::Entry* entry = robots_cache_.find(target->origin, clock_->now());
+    return entry == nullptr || !entry->rules.allowed(target->path);
+  }
+
+  // Ends a transfer whose redirect goes back through the queue, and queues its next hop.
+  void requeue(std::unique_ptr<Transfer> t, Clock::time_point now, std::vector<Completed>& done) {
+    Host& host = hosts_[t->host];
+    host.in_flight--;
+    if (!t->sent) host.unsent--;
+    --in_flight_;
+    pending_hosts_.push_back(t->host);
+    curl_multi_remove_handle(multi_.get(), t->easy);
+    easy_pool_.emplace_back(t->easy);
+    t->easy = nullptr;
+    Job job;
+    job.due = now;
+    job.article = std::make_unique<FetchRequest>();
+    job.article->url = std::move(t->requeue_to);
+    job.article->kind = FetchKind::kArticle;
+    job.article->tag = t->result.tag;
+    job.chain = Chain{t->result.url, t->redirects, t->permanent_chain, t->result.permanent_url,
+                      t->wire_bytes_before};
+    if (config_.respect_robots_txt) {
+      route_article(std::move(job), now, done);
+    } else {
+      enqueue_article(std::move(job));
+    }
   }
 
   // Turns a finished transfer into its result and updates the feed and host; under mu_.
@@ -1178,6 +1241,10 @@ class Fetcher::Impl {
         if (code == CURLE_OK && is_redirect(status) && !stopping_ && follow_redirect(t, status)) continue;
         auto owned = std::move(it->second);
         transfers_.erase(it);
+        if (!owned->requeue_to.empty()) {
+          requeue(std::move(owned), clock_->now(), done);
+          continue;
+        }
         const std::string owned_error_text = owned->error_text;
         finish(std::move(owned), code, owned_error_text.c_str(), std::nullopt, done);
       }

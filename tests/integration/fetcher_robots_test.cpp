@@ -399,6 +399,80 @@ TEST(FetcherRobots, RobotsTxtFetchMeetsTheAddressGuard) {
   EXPECT_EQ(server.count("/a"), 0u);
 }
 
+void redirect(TestHttpServer& server, const std::string& path, const std::string& to) {
+  server.server().Get(path, [to](const httplib::Request&, httplib::Response& res) {
+    res.set_redirect(to, 302);
+  });
+}
+
+// A redirect is a page fetch of its own: the target origin's robots.txt decides it.
+TEST(FetcherRobots, RedirectToADisallowedPageOfAnotherOriginIsRefused) {
+  TestHttpServer a, b;
+  serve_robots(a, "User-agent: *\nDisallow:\n");
+  serve_robots(b, "User-agent: *\nDisallow: /b\n");
+  serve_page(b, "/b");
+  b.start();
+  redirect(a, "/a", b.url("/b"));
+  a.start();
+  Harness h;
+  h.fetch(a.url("/a"), 7);
+  ASSERT_TRUE(h.collector.wait_for(1));
+  const FetchResult r = h.collector.results()[0];
+  expect_robots_denied(r);
+  EXPECT_EQ(r.url, a.url("/a")) << "the result names the page that was asked for";
+  EXPECT_EQ(r.final_url, b.url("/b"));
+  EXPECT_EQ(r.tag, 7u);
+  EXPECT_EQ(a.count("/a"), 1u);
+  EXPECT_EQ(b.count("/robots.txt"), 1u);
+  EXPECT_EQ(b.count("/b"), 0u);
+  EXPECT_EQ(denied_count(h.collector), 1);
+}
+
+TEST(FetcherRobots, RedirectWithinTheOriginMeetsItsRobotsTxt) {
+  TestHttpServer server;
+  serve_robots(server, "User-agent: *\nDisallow: /private/\n");
+  serve_page(server, "/private/x");
+  serve_page(server, "/open/y");
+  server.start();
+  redirect(server, "/a", "/private/x");
+  redirect(server, "/b", "/open/y");
+  Harness h;
+  h.fetch(server.url("/a"), 1);
+  h.fetch(server.url("/b"), 2);
+  ASSERT_TRUE(h.collector.wait_for(2));
+  expect_robots_denied(h.collector.result_for(server.url("/a")));
+  const FetchResult ok = h.collector.result_for(server.url("/b"));
+  ASSERT_TRUE(ok.ok()) << ok.error->message;
+  EXPECT_EQ(ok.final_url, server.url("/open/y"));
+  EXPECT_EQ(server.count("/private/x"), 0u);
+  EXPECT_EQ(server.count("/open/y"), 1u);
+  EXPECT_EQ(server.count("/robots.txt"), 1u);
+}
+
+TEST(FetcherRobots, RedirectToAnAllowedOriginIsFollowed) {
+  TestHttpServer a, b;
+  serve_robots(a, "User-agent: *\nDisallow:\n");
+  serve_robots(b, "User-agent: *\nDisallow: /private/\n");
+  serve_page(b, "/b");
+  b.start();
+  redirect(a, "/a", b.url("/b"));
+  a.start();
+  Harness h;
+  h.fetch(a.url("/a"), 3);
+  ASSERT_TRUE(h.collector.wait_for(1));
+  const FetchResult r = h.collector.results()[0];
+  ASSERT_TRUE(r.ok()) << r.error->message;
+  EXPECT_EQ(r.url, a.url("/a"));
+  EXPECT_EQ(r.final_url, b.url("/b"));
+  EXPECT_EQ(r.tag, 3u);
+  EXPECT_NE(r.body.find("page"), std::string::npos);
+  EXPECT_EQ(b.count("/robots.txt"), 1u);
+  EXPECT_EQ(b.count("/b"), 1u);
+  const auto done = h.collector.events<FetchDone>();
+  ASSERT_EQ(done.size(), 1u) << "one fetch, however many hops";
+  EXPECT_EQ(done[0].redirects, 1);
+}
+
 TEST(FetcherRobots, OversizedRobotsTxtIsParsedUpToTheCap) {
   TestHttpServer server;
   std::string body = "User-agent: *\nDisallow: /early\n";
