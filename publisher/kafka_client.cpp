@@ -506,14 +506,18 @@ TxnOutcome TxnProducer::settle(const Error& why, rd_kafka_t* consumer,
       log::warn(kLog, "transaction outcome unknown", {{"error", st.error().message}});
       return TxnOutcome::kUnknown;
     }
-    int applied = 0;
+    // Applied: every partition's committed offset is the transaction's. Not applied: every
+    // one is still before it. Anything else (only some, or a partition another owner has
+    // taken further since) cannot be told apart from this side.
+    int applied = 0, before = 0;
     for (int i = 0; i < offsets->cnt; ++i) {
       applied += committed->elems[i].offset == offsets->elems[i].offset;
+      before += committed->elems[i].offset < offsets->elems[i].offset;
     }
     if (applied == offsets->cnt) return TxnOutcome::kCommitted;
-    if (applied == 0) return TxnOutcome::kAborted;
-    log::error(kLog, "transaction outcome unknown: only some of its offsets are committed",
-               {{"committed", static_cast<std::int64_t>(applied)},
+    if (before == offsets->cnt) return TxnOutcome::kAborted;
+    log::error(kLog, "transaction outcome unknown: the committed offsets match it only in part",
+               {{"matching", static_cast<std::int64_t>(applied)},
                 {"partitions", static_cast<std::int64_t>(offsets->cnt)}});
     return TxnOutcome::kUnknown;
   }();
