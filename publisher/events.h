@@ -20,8 +20,10 @@ enum class Topic { kRaw, kEntries, kArticles, kErrors, kFeedState, kDedupState }
 // Fault injection for tests (TxnProducer::set_fault_injection), asked once per commit:
 // kFatalBeforeCommit fails the producer fatally just before it commits (the transaction
 // cannot be applied); kLoseCommitAnswer reports a commit the coordinator applied as timed
-// out, as when its answer is lost on the way back. Either way the producer needs a rebuild.
-enum class CommitFault { kNone, kFatalBeforeCommit, kLoseCommitAnswer };
+// out, as when its answer is lost on the way back; kLoseCommitAnswerUnsettled does that and
+// then makes the settling of it fail as when Kafka cannot be asked (TxnOutcome::kUnknown).
+// Each way the producer needs a rebuild.
+enum class CommitFault { kNone, kFatalBeforeCommit, kLoseCommitAnswer, kLoseCommitAnswerUnsettled };
 
 struct TransactionCommitted {
   Role role;

@@ -431,9 +431,11 @@ Status TxnProducer::commit() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     KafkaError err(rd_kafka_commit_transaction(
         rk_.get(), static_cast<int>(config_.transaction_timeout.count())));
-    if (!err && fault == CommitFault::kLoseCommitAnswer) {
+    if (!err && (fault == CommitFault::kLoseCommitAnswer ||
+                 fault == CommitFault::kLoseCommitAnswerUnsettled)) {
       in_transaction_ = false;
       needs_rebuild_ = true;
+      unsettled_fault_ = fault == CommitFault::kLoseCommitAnswerUnsettled;
       return Error{ErrorCode::kTimeout, "commit_transaction: the answer was lost (injected)", true};
     }
     if (!err) {
@@ -497,6 +499,10 @@ TxnOutcome TxnProducer::settle(const Error& why, rd_kafka_t* consumer,
     if (auto st = rebuild(why.code, why.message); !st) {
       log::warn(kLog, "transaction outcome unknown: the producer could not be rebuilt",
                 {{"error", st.error().message}});
+      return TxnOutcome::kUnknown;
+    }
+    if (std::exchange(unsettled_fault_, false)) {
+      log::warn(kLog, "transaction outcome unknown: Kafka not asked (injected)");
       return TxnOutcome::kUnknown;
     }
     if (!offsets || offsets->cnt == 0) return TxnOutcome::kUnknown;

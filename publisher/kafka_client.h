@@ -177,6 +177,7 @@ class TxnProducer {
   int records_ = 0;
   std::chrono::steady_clock::time_point began_{};
   std::function<CommitFault()> fault_;
+  bool unsettled_fault_ = false;  // kLoseCommitAnswerUnsettled: the next settle() cannot ask
 };
 
 
