@@ -426,7 +426,6 @@ class EnrichRole::Impl {
     listener_.on(now);
   }
 
-  // Drops a partition's uncommitted entries; their late page results are ignored.
   // Forgets the work of every owned partition; poll_consumer skips records of partitions
   // not owned until the group assigns them again.
   void drop_partitions() {
@@ -435,6 +434,7 @@ class EnrichRole::Impl {
     listener_.on(OwnedPartitions{Role::kEnrich, 0});
   }
 
+  // Drops a partition's uncommitted entries; their late page results are ignored.
   void forget(int partition) {
     auto it = parts_.find(partition);
     if (it == parts_.end()) return;
