@@ -992,16 +992,26 @@ class Fetcher::Impl {
     return entry == nullptr || !entry->rules.allowed(target->path);
   }
 
+  // A transfer that ended (finished or requeued) no longer counts against its host.
+  void release_host(const Transfer& t) {
+    Host& host = hosts_[t.host];
+    host.in_flight--;
+    if (!t.sent) host.unsent--;
+    --in_flight_;
+    pending_hosts_.push_back(t.host);
+  }
+
+  // Takes the transfer's handle off the multi handle and keeps it for the next transfer.
+  void release_easy(Transfer& t) {
+    curl_multi_remove_handle(multi_.get(), t.easy);
+    easy_pool_.emplace_back(t.easy);
+    t.easy = nullptr;
+  }
+
   // Ends a transfer whose redirect goes back through the queue, and queues its next hop.
   void requeue(std::unique_ptr<Transfer> t, Clock::time_point now, std::vector<Completed>& done) {
-    Host& host = hosts_[t->host];
-    host.in_flight--;
-    if (!t->sent) host.unsent--;
-    --in_flight_;
-    pending_hosts_.push_back(t->host);
-    curl_multi_remove_handle(multi_.get(), t->easy);
-    easy_pool_.emplace_back(t->easy);
-    t->easy = nullptr;
+    release_host(*t);
+    release_easy(*t);
     Job job;
     job.due = now;
     job.article = std::make_unique<FetchRequest>();
@@ -1064,10 +1074,7 @@ class Fetcher::Impl {
     if (!r.ok() || !t->permanent_chain) r.permanent_url.clear();
 
     Host& host = hosts_[t->host];
-    host.in_flight--;
-    if (!t->sent) host.unsent--;
-    --in_flight_;
-    pending_hosts_.push_back(t->host);
+    release_host(*t);
     if (status == 429 || status == 503) {
       throttle_host(t->host, static_cast<int>(status), r.retry_after, now, out.events);
     } else if (r.ok()) {
@@ -1078,9 +1085,7 @@ class Fetcher::Impl {
       const bool transport_ok = !forced && (!code || *code == CURLE_OK);
       robots_finished(*t, transport_ok, date_unix, now, out.events, done);
       out.events.push_back(InFlight{in_flight_, by_url_.size(), waiting_count()});
-      curl_multi_remove_handle(multi_.get(), t->easy);
-      easy_pool_.emplace_back(t->easy);
-      t->easy = nullptr;
+      release_easy(*t);
       done.push_back(std::move(out));
       return;
     }
@@ -1123,9 +1128,7 @@ class Fetcher::Impl {
       }
     }
     out.events.push_back(InFlight{in_flight_, by_url_.size(), waiting_count()});
-    curl_multi_remove_handle(multi_.get(), t->easy);
-    easy_pool_.emplace_back(t->easy);
-    t->easy = nullptr;
+    release_easy(*t);
     out.result = std::move(r);
     done.push_back(std::move(out));
   }
