@@ -14,10 +14,11 @@ char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) :
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
-bool equals_lower(std::string_view a, std::string_view lower_b) {
-  if (a.size() != lower_b.size()) return false;
+// ASCII case-insensitive equality.
+bool equals_icase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower_b[i]) return false;
+    if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
 }
@@ -104,13 +105,10 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
     const ScanKind kind = scan_kind(name);
     if (kind == ScanKind::kRawText) {
       // Skip to the matching end tag: its content is text, not markup.
-      std::string lowered(name);
-      for (char& ch : lowered) ch = lower(ch);
       std::size_t e = tag_end;
       while (true) {
         e = html.find("</", e);
-        if (e == std::string_view::npos ||
-            equals_lower(html.substr(e + 2, lowered.size()), lowered)) {
+        if (e == std::string_view::npos || equals_icase(html.substr(e + 2, name.size()), name)) {
           break;
         }
         e += 2;
@@ -158,11 +156,11 @@ std::string drop_script_text(std::string_view html) {
       continue;
     }
     std::string_view name;
-    if (lt + 7 <= n && equals_lower(html.substr(lt + 1, 6), "script")) {
+    if (lt + 7 <= n && equals_icase(html.substr(lt + 1, 6), "script")) {
       name = "script";
-    } else if (lt + 6 <= n && equals_lower(html.substr(lt + 1, 5), "style")) {
+    } else if (lt + 6 <= n && equals_icase(html.substr(lt + 1, 5), "style")) {
       name = "style";
-    } else if (lt + 4 <= n && equals_lower(html.substr(lt + 1, 3), "svg")) {
+    } else if (lt + 4 <= n && equals_icase(html.substr(lt + 1, 3), "svg")) {
       name = "svg";  // icons and charts: drawing instructions, never text worth keeping
     } else {
       i = lt + 1;
@@ -182,7 +180,7 @@ std::string drop_script_text(std::string_view html) {
     while (true) {
       close = html.find("</", close);
       if (close == std::string_view::npos ||
-          equals_lower(html.substr(close + 2, name.size()), name)) {
+          equals_icase(html.substr(close + 2, name.size()), name)) {
         break;
       }
       close += 2;
