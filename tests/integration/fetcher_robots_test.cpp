@@ -405,15 +405,21 @@ void redirect(TestHttpServer& server, const std::string& path, const std::string
   });
 }
 
-// A redirect is a page fetch of its own: the target origin's robots.txt decides it.
-TEST(FetcherRobots, RedirectToADisallowedPageOfAnotherOriginIsRefused) {
-  TestHttpServer a, b;
+// Starts `a`, whose robots.txt allows everything and whose /a redirects to b's /b, and `b`,
+// which serves /b under `b_robots`.
+void start_cross_origin_redirect(TestHttpServer& a, TestHttpServer& b, const std::string& b_robots) {
   serve_robots(a, "User-agent: *\nDisallow:\n");
-  serve_robots(b, "User-agent: *\nDisallow: /b\n");
+  serve_robots(b, b_robots);
   serve_page(b, "/b");
   b.start();
   redirect(a, "/a", b.url("/b"));
   a.start();
+}
+
+// A redirect is a page fetch of its own: the target origin's robots.txt decides it.
+TEST(FetcherRobots, RedirectToADisallowedPageOfAnotherOriginIsRefused) {
+  TestHttpServer a, b;
+  start_cross_origin_redirect(a, b, "User-agent: *\nDisallow: /b\n");
   Harness h;
   h.fetch(a.url("/a"), 7);
   ASSERT_TRUE(h.collector.wait_for(1));
@@ -451,12 +457,7 @@ TEST(FetcherRobots, RedirectWithinTheOriginMeetsItsRobotsTxt) {
 
 TEST(FetcherRobots, RedirectToAnAllowedOriginIsFollowed) {
   TestHttpServer a, b;
-  serve_robots(a, "User-agent: *\nDisallow:\n");
-  serve_robots(b, "User-agent: *\nDisallow: /private/\n");
-  serve_page(b, "/b");
-  b.start();
-  redirect(a, "/a", b.url("/b"));
-  a.start();
+  start_cross_origin_redirect(a, b, "User-agent: *\nDisallow: /private/\n");
   Harness h;
   h.fetch(a.url("/a"), 3);
   ASSERT_TRUE(h.collector.wait_for(1));
