@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -11,6 +12,10 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/time.h"
 #include "common/url.h"
@@ -41,12 +46,34 @@ std::string lower(std::string_view s) {
   return r;
 }
 
-bool contains_any(std::string_view haystack, std::initializer_list<std::string_view> needles) {
-  for (std::string_view n : needles) {
-    if (haystack.find(n) != std::string_view::npos) return true;
+// A fixed list of substrings, grouped by first byte: one pass over a class name finds any
+// of them, where a search per needle would pass over it once for each.
+class Needles {
+ public:
+  Needles(std::initializer_list<std::string_view> needles) : needles_(needles) {
+    std::sort(needles_.begin(), needles_.end());
+    for (std::size_t k = needles_.size(); k-- > 0;) {
+      auto c = static_cast<unsigned char>(needles_[k][0]);
+      first_[c] = static_cast<std::uint8_t>(k);
+      ++count_[c];
+    }
   }
-  return false;
-}
+
+  bool found_in(std::string_view haystack) const {
+    for (std::size_t i = 0; i < haystack.size(); ++i) {
+      auto c = static_cast<unsigned char>(haystack[i]);
+      for (std::size_t k = first_[c], end = k + count_[c]; k < end; ++k) {
+        if (haystack.substr(i, needles_[k].size()) == needles_[k]) return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string_view> needles_;
+  std::array<std::uint8_t, 256> first_{};
+  std::array<std::uint8_t, 256> count_{};
+};
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
@@ -83,37 +110,20 @@ struct TextStats {
   std::uint32_t commas = 0;
 };
 
-TextStats measure(std::string_view s) {
-  // Byte classes: 0 a character of its own, 1 UTF-8 continuation, 2 space, 3 comma, 4 the
-  // lead byte of a character that may be a non-Latin comma.
-  static constexpr auto kClass = [] {
-    std::array<std::uint8_t, 256> t{};
-    for (int c = 0x80; c < 0xC0; ++c) t[c] = 1;
-    for (unsigned char c : {' ', '\t', '\n', '\r', '\f'}) t[c] = 2;
-    t[','] = 3;
-    for (int c = 0xD8; c < 0x100; ++c) t[c] = 4;
-    return t;
-  }();
-  // Eight bytes at a time while they are all printable ASCII other than a comma: each one
-  // is a character of its own (bit tricks of "Bit Twiddling Hacks": a byte below n).
-  constexpr std::uint64_t k01 = 0x0101010101010101ULL, k80 = 0x8080808080808080ULL;
-  auto plain = [&](std::uint64_t w) {
-    auto has_below = [&](std::uint64_t x, std::uint64_t n) { return (x - k01 * n) & ~x & k80; };
-    return !(w & k80) && !has_below(w, 0x21) && !has_below(w ^ (k01 * ','), 1);
-  };
-  TextStats st;
-  bool in_space = false;
+// Byte classes: 0 a character of its own, 1 UTF-8 continuation, 2 space, 3 comma, 4 the
+// lead byte of a character that may be a non-Latin comma.
+constexpr auto kMeasureClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0x80; c < 0xC0; ++c) t[c] = 1;
+  for (unsigned char c : {' ', '\t', '\n', '\r', '\f'}) t[c] = 2;
+  t[','] = 3;
+  for (int c = 0xD8; c < 0x100; ++c) t[c] = 4;
+  return t;
+}();
+
+void measure_bytes(std::string_view s, TextStats& st, bool& in_space) {
   for (std::size_t i = 0; i < s.size(); ++i) {
-    while (i + 8 <= s.size()) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (!plain(w)) break;
-      st.length += 8;
-      in_space = false;
-      i += 8;
-    }
-    if (i >= s.size()) break;
-    switch (kClass[static_cast<unsigned char>(s[i])]) {
+    switch (kMeasureClass[static_cast<unsigned char>(s[i])]) {
       case 1:
         continue;
       case 2:
@@ -138,6 +148,45 @@ TextStats measure(std::string_view s) {
     in_space = false;
     ++st.length;
   }
+}
+
+TextStats measure(std::string_view s) {
+  TextStats st;
+  bool in_space = false;
+  std::size_t i = 0;
+#if defined(__SSE2__)
+  // Sixteen bytes at a time: characters are the bytes that are not continuation bytes,
+  // less the spaces that follow a space. A block with a lead byte of a possible non-Latin
+  // comma (0xD8 and above) goes through the byte loop. Text nodes are valid UTF-8, so a
+  // continuation byte never follows a space.
+  const __m128i continuation_below = _mm_set1_epi8(-64);  // 0x80-0xBF as signed bytes
+  const __m128i lead_above = _mm_set1_epi8(-41);          // 0xD8-0xFF are -40..-1
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    auto lead = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpgt_epi8(v, lead_above), _mm_cmplt_epi8(v, zero))));
+    if (lead != 0) {
+      measure_bytes(s.substr(i, 16), st, in_space);
+      continue;
+    }
+    __m128i space = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))),
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')),
+                                  _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+                     _mm_cmpeq_epi8(v, _mm_set1_epi8('\f'))));
+    auto spaces = static_cast<unsigned>(_mm_movemask_epi8(space));
+    auto continuations =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, continuation_below)));
+    auto commas = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))));
+    unsigned after_space = ((spaces << 1) | (in_space ? 1U : 0U)) & 0xFFFFU;
+    st.length += 16 - static_cast<std::uint32_t>(std::popcount(continuations) +
+                                                  std::popcount(spaces & after_space));
+    st.commas += static_cast<std::uint32_t>(std::popcount(commas));
+    in_space = (spaces & (1U << 15)) != 0;
+  }
+#endif
+  measure_bytes(s.substr(i), st, in_space);
   return st;
 }
 
@@ -310,10 +359,11 @@ bool never_content(Tag t) {
 
 // Readability's class/id evidence.
 bool negative_class(std::string_view s) {
-  if (contains_any(s, {"-ad-", "hidden", "banner", "combx", "comment", "com-", "contact",
-                       "footer", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
-                       "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
-                       "sponsor", "shopping", "tags", "widget"})) {
+  static const Needles kNegative{"-ad-", "hidden", "banner", "combx", "comment", "com-", "contact",
+                                 "footer", "gdpr", "masthead", "media", "meta", "outbrain", "promo",
+                                 "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
+                                 "sponsor", "shopping", "tags", "widget"};
+  if (kNegative.found_in(s)) {
     return true;
   }
   return s == "hid" || s.substr(0, 4) == "hid " ||
@@ -322,26 +372,30 @@ bool negative_class(std::string_view s) {
 }
 
 bool positive_class(std::string_view s) {
-  return contains_any(s, {"article", "body", "content", "entry", "hentry", "h-entry", "main",
-                          "page", "pagination", "post", "text", "blog", "story"});
+  static const Needles kPositive{"article", "body", "content", "entry", "hentry", "h-entry", "main",
+                                 "page", "pagination", "post", "text", "blog", "story"};
+  return kPositive.found_in(s);
 }
 
 bool unlikely_candidate(std::string_view s) {
-  return contains_any(s, {"-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment",
-                          "community", "cover-wrap", "disqus", "extra", "footer", "gdpr",
-                          "header", "legends", "menu", "related", "remark", "replies", "rss",
-                          "shoutbox", "sidebar", "skyscraper", "social", "sponsor",
-                          "supplemental", "ad-break", "agegate", "pagination", "pager",
-                          "popup", "yom-remote"});
+  static const Needles kUnlikely{"-ad-", "ai2html", "banner", "breadcrumbs", "combx", "comment",
+                                 "community", "cover-wrap", "disqus", "extra", "footer", "gdpr",
+                                 "header", "legends", "menu", "related", "remark", "replies", "rss",
+                                 "shoutbox", "sidebar", "skyscraper", "social", "sponsor",
+                                 "supplemental", "ad-break", "agegate", "pagination", "pager",
+                                 "popup", "yom-remote"};
+  return kUnlikely.found_in(s);
 }
 
 bool maybe_candidate(std::string_view s) {
-  return contains_any(s, {"and", "article", "body", "column", "content", "main", "mathjax",
-                          "shadow"});
+  static const Needles kMaybe{"and", "article", "body", "column", "content", "main", "mathjax",
+                              "shadow"};
+  return kMaybe.found_in(s);
 }
 
 bool byline_class(std::string_view s) {
-  return contains_any(s, {"byline", "author", "dateline", "writtenby", "p-author"});
+  static const Needles kByline{"byline", "author", "dateline", "writtenby", "p-author"};
+  return kByline.found_in(s);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1160,14 +1214,15 @@ void trim_leading_furniture(std::string& text) {
 
 // Class names content management systems give the article body.
 bool body_class(std::string_view cls) {
-  return contains_any(cls, {"article-body", "articlebody", "article__body", "article-content",
-                            "article__content", "articlecontent", "article-text", "articletext",
-                            "article_body", "article_content", "post-content", "postcontent",
-                            "post-body", "post_content", "entry-content", "entry_content",
-                            "story-body", "storybody", "story-content", "story__body",
-                            "td-post-content", "field-name-body", "field--name-body",
-                            "rich-text", "richtext", "news-text", "newstext", "text-content",
-                            "main-content", "page-content", "single-content", "content-body"});
+  static const Needles kBody{"article-body", "articlebody", "article__body", "article-content",
+                             "article__content", "articlecontent", "article-text", "articletext",
+                             "article_body", "article_content", "post-content", "postcontent",
+                             "post-body", "post_content", "entry-content", "entry_content",
+                             "story-body", "storybody", "story-content", "story__body",
+                             "td-post-content", "field-name-body", "field--name-body", "rich-text",
+                             "richtext", "news-text", "newstext", "text-content", "main-content",
+                             "page-content", "single-content", "content-body"};
+  return kBody.found_in(cls);
 }
 
 Index Extractor::find_named_body(const std::vector<char>& dead,
