@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace feedpipe::parser::html {
 namespace {
@@ -29,26 +30,38 @@ bool equals_icase(std::string_view a, std::string_view b) {
 enum class ScanKind { kNesting, kNonNesting, kRawText };
 
 ScanKind scan_kind(std::string_view name) {
-  static const std::unordered_map<std::string_view, ScanKind> kKinds = [] {
-    std::unordered_map<std::string_view, ScanKind> kinds;
+  // Names of up to eight letters, lower-cased into a 64-bit key: a binary search over the
+  // sorted keys.
+  constexpr std::size_t kLongest = 8;
+  using Key = std::uint64_t;
+  auto key_of = [](std::string_view n) {
+    Key key = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      key |= static_cast<Key>(static_cast<unsigned char>(lower(n[i]))) << (8 * i);
+    }
+    return key;
+  };
+  static const std::vector<std::pair<Key, ScanKind>> kKinds = [&] {
+    std::vector<std::pair<Key, ScanKind>> kinds;
     for (std::string_view n : {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
                                "meta", "param", "source", "track", "wbr", "p", "li", "dt", "dd",
                                "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
                                "rp", "rt", "html", "head", "body", "frame", "keygen",
                                "basefont"}) {
-      kinds.emplace(n, ScanKind::kNonNesting);
+      kinds.emplace_back(key_of(n), ScanKind::kNonNesting);
     }
     for (std::string_view n : {"script", "style", "textarea", "title", "xmp", "iframe",
                                "noembed", "noframes"}) {
-      kinds.emplace(n, ScanKind::kRawText);
+      kinds.emplace_back(key_of(n), ScanKind::kRawText);
     }
+    std::sort(kinds.begin(), kinds.end());
     return kinds;
   }();
-  char lowered[8];  // longer than every listed name
-  if (name.size() > sizeof lowered) return ScanKind::kNesting;
-  for (std::size_t i = 0; i < name.size(); ++i) lowered[i] = lower(name[i]);
-  const auto it = kKinds.find(std::string_view(lowered, name.size()));
-  return it == kKinds.end() ? ScanKind::kNesting : it->second;
+  if (name.size() > kLongest) return ScanKind::kNesting;
+  const Key key = key_of(name);
+  auto it =
+      std::lower_bound(kKinds.begin(), kKinds.end(), std::make_pair(key, ScanKind::kNesting));
+  return it != kKinds.end() && it->first == key ? it->second : ScanKind::kNesting;
 }
 
 // Estimates element nesting with a light tag scan. When `out` is set, copies the input
@@ -260,7 +273,7 @@ Document::Document(std::string_view html, bool fragment, bool drop_scripts) {
                                                 html.size(), MyHTML_TAG_BODY,
                                                 MyHTML_NAMESPACE_HTML)
                  : myhtml_parse_single(tree_.get(), MyENCODING_UTF_8, html.data(), html.size());
-    if (status == MyHTML_STATUS_OK) flatten(tree_.get());
+    if (status == MyHTML_STATUS_OK) flatten(tree_.get(), html.size());
   }
   if (nodes_.empty()) {
     Node root;
@@ -276,10 +289,14 @@ std::string_view Document::own(std::string text) {
   return owned_.back();
 }
 
-void Document::flatten(myhtml_tree* tree) {
+void Document::flatten(myhtml_tree* tree, std::size_t input_size) {
   myhtml_tree_node_t* root = myhtml_tree_get_node_html(tree);
   if (root == nullptr) return;
   std::unordered_set<std::string_view> seen_attrs;
+  // Room for a node per 16 bytes of input and an attribute per 32: more than most pages
+  // use, and memory that is reserved but never written costs nothing.
+  nodes_.reserve(input_size / 16);
+  attrs_.reserve(input_size / 32);
   // Returns false for nodes that are left out (comments, doctype).
   auto add = [&](myhtml_tree_node_t* m, std::uint32_t parent, std::uint32_t depth) -> bool {
     Node n;

@@ -69,7 +69,7 @@ class Document {
   std::uint32_t find_first(Tag tag) const;
 
  private:
-  void flatten(myhtml_tree* tree);
+  void flatten(myhtml_tree* tree, std::size_t input_size);
   std::string_view own(std::string text);
 
   std::string input_;  // only set when the input had to be rewritten (see limit_nesting)

@@ -105,7 +105,13 @@ std::string repair_utf8(std::string_view s) {
 bool is_valid_utf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    // ASCII fast path, 8 bytes at a time.
+    // ASCII fast path, 32 and then 8 bytes at a time.
+    while (i + 32 <= s.size()) {
+      std::uint64_t words[4];
+      std::memcpy(words, s.data() + i, 32);
+      if (((words[0] | words[1] | words[2] | words[3]) & 0x8080808080808080ULL) != 0) break;
+      i += 32;
+    }
     while (i + 8 <= s.size()) {
       std::uint64_t word;
       std::memcpy(&word, s.data() + i, 8);
@@ -120,20 +126,23 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-std::string page_to_utf8(std::string_view bytes) {
+std::string_view page_to_utf8(std::string_view bytes, std::string& converted) {
   if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
-  if (is_valid_utf8(bytes)) return std::string(bytes);
+  if (is_valid_utf8(bytes)) return bytes;
   std::string charset = declared_charset(bytes);
-  if (charset == "utf-8" || charset == "utf8") return repair_utf8(bytes);
+  if (charset == "utf-8" || charset == "utf8") {
+    converted = repair_utf8(bytes);
+    return converted;
+  }
   if (charset.empty() || charset == "iso-8859-1" ||
       charset == "latin1" || charset == "us-ascii" || charset == "ascii") {
     // Mislabelled or unlabelled legacy bytes: browsers read these as windows-1252.
     charset = "windows-1252";
   }
-  std::string out;
-  if (convert(bytes, charset, out)) return out;
-  if (convert(bytes, "windows-1252", out)) return out;
-  return std::string(bytes);
+  if (convert(bytes, charset, converted) || convert(bytes, "windows-1252", converted)) {
+    return converted;
+  }
+  return bytes;
 }
 
 }  // namespace feedpipe::parser::html

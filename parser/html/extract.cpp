@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -150,6 +149,14 @@ void measure_bytes(std::string_view s, TextStats& st, bool& in_space) {
   }
 }
 
+// Set bits of a 16-bit mask (std::popcount is a library call on baseline x86-64).
+std::uint32_t bits16(unsigned x) {
+  x = x - ((x >> 1) & 0x5555U);
+  x = (x & 0x3333U) + ((x >> 2) & 0x3333U);
+  x = (x + (x >> 4)) & 0x0F0FU;
+  return (x + (x >> 8)) & 0x1FU;
+}
+
 TextStats measure(std::string_view s) {
   TextStats st;
   bool in_space = false;
@@ -180,9 +187,8 @@ TextStats measure(std::string_view s) {
         static_cast<unsigned>(_mm_movemask_epi8(_mm_cmplt_epi8(v, continuation_below)));
     auto commas = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(','))));
     unsigned after_space = ((spaces << 1) | (in_space ? 1U : 0U)) & 0xFFFFU;
-    st.length += 16 - static_cast<std::uint32_t>(std::popcount(continuations) +
-                                                  std::popcount(spaces & after_space));
-    st.commas += static_cast<std::uint32_t>(std::popcount(commas));
+    st.length += 16 - bits16(continuations) - bits16(spaces & after_space);
+    st.commas += bits16(commas);
     in_space = (spaces & (1U << 15)) != 0;
   }
 #endif
@@ -559,6 +565,14 @@ class Extractor {
     boilerplate_.assign(n, kUnknown);
     in_table_or_code_.assign(n, 0);
     in_figure_.assign(n, 0);
+    // Every "class id" in one buffer, sized first so that the views into it stay valid.
+    std::size_t total = 0;
+    for (Index i = 0; i < n; ++i) {
+      if (doc_.node(i).kind != NodeKind::kElement) continue;
+      std::size_t size = doc_.attr(i, "class").size() + doc_.attr(i, "id").size();
+      if (size > 0) total += size + 1;
+    }
+    lowered_.reserve(total);
     for (Index i = 0; i < n; ++i) {
       const Node& node = doc_.node(i);
       if (i > 0) {
@@ -570,13 +584,13 @@ class Extractor {
       if (node.kind != NodeKind::kElement) continue;
       std::string_view cls = doc_.attr(i, "class");
       std::string_view id = doc_.attr(i, "id");
-      class_[i] = lower(cls);
-      if (!cls.empty() || !id.empty()) {
-        match_[i].reserve(cls.size() + 1 + id.size());
-        match_[i] = class_[i];
-        match_[i] += ' ';
-        for (char c : id) match_[i] += ascii_lower(c);
-      }
+      if (cls.empty() && id.empty()) continue;
+      std::size_t start = lowered_.size();
+      for (char c : cls) lowered_ += ascii_lower(c);
+      lowered_ += ' ';
+      for (char c : id) lowered_ += ascii_lower(c);
+      match_[i] = std::string_view(lowered_).substr(start);
+      class_[i] = match_[i].substr(0, cls.size());
     }
     for (Index i = n; i-- > 1;) {
       const Node& node = doc_.node(i);
@@ -598,8 +612,9 @@ class Extractor {
     if (!(flags & kWeightClasses)) return 0;
     std::int8_t& w = weight_[i];
     if (w == kUnknown) {
-      const std::string& cls = class_[i];
-      std::string id = lower(doc_.attr(i, "id"));
+      std::string_view cls = class_[i];
+      std::string_view id = match_[i].empty() ? std::string_view()
+                                              : match_[i].substr(cls.size() + 1);
       w = 0;
       if (!cls.empty()) {
         if (negative_class(cls)) w -= 25;
@@ -618,7 +633,7 @@ class Extractor {
   bool unlikely(Index i) const {
     std::int8_t& u = unlikely_[i];
     if (u == kUnknown) {
-      const std::string& ms = match_[i];
+      std::string_view ms = match_[i];
       if (ms.empty()) {
         u = 0;
       } else {
@@ -639,7 +654,7 @@ class Extractor {
   bool visible(Index i) const {
     if (doc_.has_attr(i, "hidden")) return false;
     if (doc_.attr(i, "aria-hidden") == "true" &&
-        match_[i].find("fallback-image") == std::string::npos) {
+        match_[i].find("fallback-image") == std::string_view::npos) {
       return false;
     }
     std::string_view style = doc_.attr(i, "style");
@@ -684,8 +699,9 @@ class Extractor {
   std::string_view url_;
   std::string title_;
   std::string byline_;
-  std::vector<std::string> match_;  // lower-case "class id", empty when neither
-  std::vector<std::string> class_;  // lower-case class attribute
+  std::string lowered_;                  // holds the views of match_ and class_
+  std::vector<std::string_view> match_;  // lower-case "class id", empty when neither
+  std::vector<std::string_view> class_;  // lower-case class attribute
   std::vector<std::uint32_t> raw_len_;
   std::vector<TextStats> text_stats_;  // of each text node, measured once for every pass
   // class_weight(), unlikely(), boilerplate_class_of(): kUnknown until asked
@@ -716,7 +732,7 @@ void Extractor::prune(unsigned flags, std::vector<char>& dead) {
     // <noscript> is parsed as markup (scripting off): usually a tracking pixel or a "turn on
     // JavaScript" notice, but on some sites an unclosed one wraps the whole page.
     if (node.tag == Tag::kNoscript && raw_len_[i] < 3000) remove = true;
-    const std::string& ms = match_[i];
+    std::string_view ms = match_[i];
     std::string_view role = doc_.attr(i, "role");
     if (!remove && role == "dialog" && doc_.attr(i, "aria-modal") == "true") remove = true;
     if (!remove && !byline_found) {
@@ -1402,7 +1418,7 @@ void Extractor::clean(unsigned flags, const std::vector<Index>& roots, std::vect
         continue;
       }
       bool remove = false;
-      if (node.depth >= rn.depth + 2 && match_[i].find("share") != std::string::npos &&
+      if (node.depth >= rn.depth + 2 && match_[i].find("share") != std::string_view::npos &&
           raw_len_[i] < 500) {
         remove = true;
       }
@@ -1755,8 +1771,8 @@ std::string metadata_text(std::string_view raw) {
 }  // namespace
 
 Article extract_article(std::string_view html, std::string_view url) {
-  std::string page = page_to_utf8(html);
-  Document doc(page, /*fragment=*/false, /*drop_script_text=*/true);
+  std::string converted;
+  Document doc(page_to_utf8(html, converted), /*fragment=*/false, /*drop_script_text=*/true);
   Metadata md = read_metadata(doc, url);
 
   Extractor extractor(doc, url);
