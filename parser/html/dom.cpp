@@ -140,14 +140,92 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
   return max_depth;
 }
 
-// Copy of `html` without comments and the content of <script> (JSON-LD kept), <style> and
-// <svg> elements.
-std::string drop_script_text(std::string_view html) {
+bool ends_tag_name(char c) {
+  return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+// Whether html[at..] starts the tag name `name` (lower-case), followed by the end of the name.
+bool tag_name_at(std::string_view html, std::size_t at, std::string_view name) {
+  return at + name.size() < html.size() && equals_icase(html.substr(at, name.size()), name) &&
+         ends_tag_name(html[at + name.size()]);
+}
+
+// Where the content of a section element (<nav>, <aside>, <footer>) whose start tag ends
+// before `from` ends: the position of its end tag. npos when what lies between does not nest
+// cleanly (the HTML5 parser may then close the section somewhere else) or holds what
+// metadata is read from; `stop` is then where the scan gave up.
+std::size_t section_content_end(std::string_view html, std::size_t from, std::string_view name,
+                                std::size_t& stop) {
+  std::vector<std::string_view> open;  // elements opened inside the section
+  const std::size_t n = html.size();
+  std::size_t i = from;
+  auto give_up = [&](std::size_t at) {
+    stop = at;
+    return std::string_view::npos;
+  };
+  while (true) {
+    std::size_t lt = html.find('<', i);
+    if (lt == std::string_view::npos || lt + 1 >= n) return give_up(n);
+    char c = html[lt + 1];
+    if (c == '!') {
+      std::size_t e = html.compare(lt, 4, "<!--") == 0 ? html.find("-->", lt + 4)
+                                                      : html.find('>', lt);
+      if (e == std::string_view::npos) return give_up(n);
+      i = e + 1;
+      continue;
+    }
+    bool closing = c == '/';
+    std::size_t name_start = lt + (closing ? 2 : 1);
+    if (name_start >= n || !is_alpha(html[name_start])) {
+      i = lt + 1;
+      continue;
+    }
+    std::size_t name_end = name_start;
+    while (name_end < n && !ends_tag_name(html[name_end])) ++name_end;
+    std::string_view tag = html.substr(name_start, name_end - name_start);
+    std::size_t gt = html.find('>', name_end);
+    if (gt == std::string_view::npos) return give_up(n);
+    i = gt + 1;
+    if (closing) {
+      if (open.empty()) return equals_icase(tag, name) ? lt : give_up(lt);
+      if (equals_icase(tag, open.back())) {
+        open.pop_back();
+      } else if (scan_kind(tag) != ScanKind::kNonNesting) {
+        return give_up(lt);
+      }
+      continue;
+    }
+    for (std::string_view kept : {"meta", "link", "script", "title", "h1", "time", "base",
+                                  "template", "html", "head", "body", "frameset"}) {
+      if (equals_icase(tag, kept)) return give_up(lt);
+    }
+    const ScanKind kind = scan_kind(tag);
+    if (kind == ScanKind::kNonNesting) continue;
+    if (open.size() >= kMaxNestingDepth) return give_up(lt);
+    open.push_back(tag);
+    // Text and foreign content run to their end tag: markup inside is not HTML elements.
+    if (kind == ScanKind::kRawText || equals_icase(tag, "svg") || equals_icase(tag, "math")) {
+      std::size_t e = i;
+      while ((e = html.find("</", e)) != std::string_view::npos &&
+             !tag_name_at(html, e + 2, tag)) {
+        e += 2;
+      }
+      if (e == std::string_view::npos) return give_up(n);
+      i = e;
+    }
+  }
+}
+
+// Copy of `html` without what `prefilter` leaves out (see Prefilter).
+std::string prefiltered(std::string_view html, Prefilter prefilter) {
   std::string out;
   out.reserve(html.size());
   std::size_t copied = 0;
   std::size_t i = 0;
   const std::size_t n = html.size();
+  // A section scan that gave up is not repeated for sections nested in it: that keeps the
+  // pass linear on pages of unclosed sections.
+  std::size_t sections_from = 0;
   while (i < n) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
@@ -167,6 +245,24 @@ std::string drop_script_text(std::string_view html) {
       copied = end;
       i = end;
       continue;
+    }
+    if (prefilter == Prefilter::kScriptsAndSections && lt >= sections_from) {
+      std::string_view section;
+      for (std::string_view s : {"nav", "aside", "footer"}) {
+        if (tag_name_at(html, lt + 1, s)) section = s;
+      }
+      std::size_t gt = section.empty() ? std::string_view::npos : html.find('>', lt);
+      if (gt != std::string_view::npos) {
+        std::size_t stop = 0;
+        std::size_t end = section_content_end(html, gt + 1, section, stop);
+        if (end != std::string_view::npos) {
+          out.append(html.substr(copied, gt + 1 - copied));
+          copied = end;
+          i = end;
+          continue;
+        }
+        sections_from = stop;
+      }
     }
     std::string_view name;
     if (lt + 7 <= n && equals_icase(html.substr(lt + 1, 6), "script")) {
@@ -247,9 +343,9 @@ Tag tag_of(myhtml_tag_id_t id) {
 
 void TreeDeleter::operator()(myhtml_tree* tree) const { myhtml_tree_destroy(tree); }
 
-Document::Document(std::string_view html, bool fragment, bool drop_scripts) {
-  if (drop_scripts) {
-    input_ = drop_script_text(html);
+Document::Document(std::string_view html, bool fragment, Prefilter prefilter) {
+  if (prefilter != Prefilter::kNone) {
+    input_ = prefiltered(html, prefilter);
     html = input_;
   }
   if (scan_nesting(html, kMaxNestingDepth, nullptr) > kMaxNestingDepth) {

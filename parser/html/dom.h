@@ -40,16 +40,27 @@ struct TreeDeleter {
 };
 using TreePtr = std::unique_ptr<myhtml_tree, TreeDeleter>;
 
+// Bytes left out of a page before it is parsed: a large share of a page's bytes that is
+// never its text, so that the parser does not spend its time on them.
+enum class Prefilter : std::uint8_t {
+  kNone,
+  // Comments and the bodies of <script> (except JSON-LD), <style> and <svg>.
+  kScripts,
+  // kScripts, and the content of well-formed <nav>, <aside> and <footer> elements (the
+  // elements themselves stay, empty), which the extractor drops unread. A section that
+  // holds metadata (<meta>, <link>, <script>, <title>, <h1>, <time>) or whose tags do not nest
+  // cleanly is kept as it is, for the HTML5 parser to read.
+  kScriptsAndSections,
+};
+
 // An HTML5 parse (MyHTML) flattened into `Node`s. Node 0 is the <html> element. The
 // document owns every string the nodes point to; it is neither copyable nor movable
 // because the views point into it.
 class Document {
  public:
   // `fragment`: parse as the content of a <body> (feed summaries, sanitiser input).
-  // `drop_script_text`: comments and the bodies of <script> (except JSON-LD), <style> and
-  // <svg> are left out before parsing; they are a large share of a page's bytes and never
-  // its text.
-  Document(std::string_view html, bool fragment, bool drop_script_text = false);
+  // `prefilter`: what is left out before parsing (see Prefilter).
+  Document(std::string_view html, bool fragment, Prefilter prefilter = Prefilter::kNone);
   Document(const Document&) = delete;
   Document& operator=(const Document&) = delete;
 

@@ -1750,7 +1750,7 @@ std::string metadata_text(std::string_view raw) {
     }
   }
   if (markup) {
-    Document fragment(raw, /*fragment=*/true, /*drop_script_text=*/true);
+    Document fragment(raw, /*fragment=*/true, Prefilter::kScripts);
     write_text(fragment, 0, true, {}, out);
     return trim(out);
   }
@@ -1772,7 +1772,7 @@ std::string metadata_text(std::string_view raw) {
 
 Article extract_article(std::string_view html, std::string_view url) {
   std::string converted;
-  Document doc(page_to_utf8(html, converted), /*fragment=*/false, /*drop_script_text=*/true);
+  Document doc(page_to_utf8(html, converted), /*fragment=*/false, Prefilter::kScriptsAndSections);
   Metadata md = read_metadata(doc, url);
 
   Extractor extractor(doc, url);

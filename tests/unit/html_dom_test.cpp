@@ -17,6 +17,14 @@ std::vector<std::string> element_names(const Document& doc) {
   return names;
 }
 
+std::string all_text(const Document& doc) {
+  std::string text;
+  for (const Node& n : doc.nodes()) {
+    if (n.kind == NodeKind::kText) text += n.text;
+  }
+  return text;
+}
+
 TEST(HtmlDom, DocumentIsFlattenedInPreOrder) {
   Document doc("<title>T</title><p>a<b>b</b></p><p>c", false);
   EXPECT_EQ(element_names(doc),
@@ -85,23 +93,57 @@ TEST(HtmlDom, FragmentsParseAsBodyContent) {
   EXPECT_EQ(doc.find_first(Tag::kTd), doc.size());  // table parts outside a table are dropped
   EXPECT_EQ(doc.find_first(Tag::kHead), doc.size());
   EXPECT_LT(doc.find_first(Tag::kLi), doc.size());
-  std::string text;
-  for (const Node& n : doc.nodes()) {
-    if (n.kind == NodeKind::kText) text += n.text;
-  }
-  EXPECT_EQ(text, "cellitem");
+  EXPECT_EQ(all_text(doc), "cellitem");
 }
 
 TEST(HtmlDom, ScriptBodiesAndCommentsCanBeDroppedBeforeParsing) {
   const char* page =
       "<script>var secret = 1;</script><script type=\"application/ld+json\">{\"a\":1}</script>"
       "<!-- note --><style>p{}</style><p>text</p>";
-  Document doc(page, false, true);
-  std::string text;
-  for (const Node& n : doc.nodes()) {
-    if (n.kind == NodeKind::kText) text += n.text;
-  }
-  EXPECT_EQ(text, "{\"a\":1}text");
+  Document doc(page, false, Prefilter::kScripts);
+  EXPECT_EQ(all_text(doc), "{\"a\":1}text");
+}
+
+TEST(HtmlDom, SectionsTheExtractorDropsAreEmptiedBeforeParsing) {
+  const char* page =
+      "<p>before</p><nav class=\"menu\"><ul><li>Home<li><a href=\"/\">News</a></ul>"
+      "<svg><title>icon</title></svg></nav><p>middle<aside><NAV>nested</NAV>related</aside>"
+      "<footer><textarea></footer></textarea>legal</footer><p>after";
+  Document doc(page, false, Prefilter::kScriptsAndSections);
+  EXPECT_EQ(all_text(doc), "beforemiddleafter");
+  // The elements stay, empty, so that the tree around them is built as before: the <aside>
+  // still closes the open paragraph.
+  std::uint32_t nav = doc.find_first(Tag::kNav);
+  ASSERT_LT(nav, doc.size());
+  EXPECT_EQ(doc.node(nav).end, nav + 1);
+  EXPECT_EQ(doc.attr(nav, "class"), "menu");
+  std::uint32_t aside = doc.find_first(Tag::kAside);
+  ASSERT_LT(aside, doc.size());
+  EXPECT_EQ(doc.node(doc.node(aside).parent).tag, Tag::kBody);
+  Document full(page, false, Prefilter::kScripts);
+  EXPECT_EQ(all_text(full), "beforeHomeNewsmiddlenestedrelated</footer>legalafter");
+}
+
+TEST(HtmlDom, SectionsWithMetadataOrLooseNestingAreParsedAsTheyAre) {
+  // Metadata is read from anywhere in the page.
+  Document meta("<footer><time pubdate datetime=\"2024-05-01\">May 1</time></footer>", false,
+                Prefilter::kScriptsAndSections);
+  EXPECT_EQ(all_text(meta), "May 1");
+  // An end tag of an element opened outside closes the section early: what follows up to a
+  // later </nav> is page content.
+  Document loose("<div><nav><a href=\"/\">menu</a></div><p>story</p></nav>", false,
+                 Prefilter::kScriptsAndSections);
+  EXPECT_EQ(all_text(loose), "menustory");
+  // So is a section that never ends.
+  Document open("<nav><p>menu<div>story", false, Prefilter::kScriptsAndSections);
+  EXPECT_EQ(all_text(open), "menustory");
+}
+
+TEST(HtmlDom, DeeplyNestedUnclosedSectionsKeepTheirText) {
+  std::string page;
+  for (int i = 0; i < 50000; ++i) page += "<nav><div>x";
+  Document doc(page, false, Prefilter::kScriptsAndSections);
+  EXPECT_EQ(all_text(doc).size(), 50000u);
 }
 
 TEST(HtmlDom, DeepNestingIsCappedBeforeParsing) {
