@@ -229,6 +229,14 @@ std::string prefiltered(std::string_view html, Prefilter prefilter) {
   while (i < n) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
+    // Most tags are none of those left out: their first letter says so.
+    switch (html[lt + 1]) {
+      case '!': case 'a': case 'A': case 'f': case 'F': case 'n': case 'N': case 's': case 'S':
+        break;
+      default:
+        i = lt + 1;
+        continue;
+    }
     if (html.compare(lt, 4, "<!--") == 0) {
       // Comments never reach the tree: leave them out (HTML5: "<!-->" and "<!--->" are
       // complete comments, an unclosed one runs to the end).

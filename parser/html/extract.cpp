@@ -215,6 +215,19 @@ std::vector<std::string> word_tokens(std::string_view s) {
   return tokens;
 }
 
+// Whether `s` has more than `limit` of word_tokens' words, without collecting them.
+bool more_words_than(std::string_view s, std::size_t limit) {
+  std::size_t words = 0;
+  bool in_word = false;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    bool word_byte = std::isalnum(u) || u >= 0x80 || c == '_';
+    if (word_byte && !in_word && ++words > limit) return true;
+    in_word = word_byte;
+  }
+  return false;
+}
+
 // Readability's textSimilarity: share of b's text made of tokens also in a.
 double text_similarity(std::string_view a, std::string_view b) {
   auto ta = word_tokens(a);
@@ -1342,7 +1355,7 @@ bool Extractor::ends_article(Index i) const {
 
 // A short line that is mostly a date ("Published 26 October 2023", "2021-10-16 | News").
 bool date_line(std::string_view text) {
-  if (text.size() > 80 || word_tokens(text).size() > 8) return false;
+  if (text.size() > 80 || more_words_than(text, 8)) return false;
   auto digit = [&](std::size_t k) { return k < text.size() && text[k] >= '0' && text[k] <= '9'; };
   bool year = false;
   for (std::size_t k = 0; k < text.size(); ++k) {
@@ -1390,8 +1403,11 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
       (len < 200 || (!is_phrasing(node) && len * 10 < text_len_[root] * 3))) {
     return true;
   }
+  std::string text;  // read once, for the short blocks the tests below look into
+  bool text_read = false;
   if (!is_phrasing(node) && len > 0 && len < 200) {
-    std::string text = short_text(i);
+    text = short_text(i);
+    text_read = true;
     if (text.find("\xC2\xA9") != std::string::npos) return true;  // (c) notices
     if (len <= 80 && date_line(text)) return true;
   }
@@ -1400,9 +1416,9 @@ bool Extractor::is_boilerplate(Index i, Index root) const {
     if (link_len_[i] / static_cast<float>(len) > 0.5f) return true;
     if (len < 70 && link_len_[i] > 0) return true;  // jusText: short and linking out
   }
-  if ((paragraph || is_heading(node.tag)) && len > 0 && len < 250 &&
-      read_more_line(trim(short_text(i)))) {
-    return true;
+  if ((paragraph || is_heading(node.tag)) && len > 0 && len < 250) {
+    if (!text_read) text = short_text(i);
+    if (read_more_line(trim(text))) return true;
   }
   return false;
 }
