@@ -347,9 +347,43 @@ Tag tag_of(myhtml_tag_id_t id) {
   }
 }
 
+// One tree per thread kept between documents: setting up a tree's memory pools, and then
+// faulting in their pages, costs as much as parsing a small page, and documents are parsed
+// one after the other (pages by the extractor, entries by the sanitiser). A tree keeps the
+// pools of the largest input it parsed, so only trees that parsed at most this much are
+// kept.
+constexpr std::size_t kMaxReusedTreeInput = 1 << 20;
+
+struct SpareTree {
+  myhtml_tree* tree = nullptr;
+  SpareTree() = default;
+  SpareTree(const SpareTree&) = delete;
+  SpareTree& operator=(const SpareTree&) = delete;
+  ~SpareTree() {
+    if (tree != nullptr) myhtml_tree_destroy(tree);
+  }
+};
+
+thread_local SpareTree spare_tree;
+
+TreePtr new_tree() {
+  if (spare_tree.tree != nullptr) return TreePtr(std::exchange(spare_tree.tree, nullptr));
+  myhtml_t* config = parser();
+  if (config == nullptr) return nullptr;
+  TreePtr tree(myhtml_tree_create());
+  if (tree != nullptr && myhtml_tree_init(tree.get(), config) != MyHTML_STATUS_OK) tree.reset();
+  return tree;
+}
+
 }  // namespace
 
-void TreeDeleter::operator()(myhtml_tree* tree) const { myhtml_tree_destroy(tree); }
+void TreeDeleter::operator()(myhtml_tree* tree) const {
+  if (reuse && spare_tree.tree == nullptr) {
+    spare_tree.tree = tree;
+  } else {
+    myhtml_tree_destroy(tree);
+  }
+}
 
 Document::Document(std::string_view html, bool fragment, Prefilter prefilter) {
   if (prefilter != Prefilter::kNone) {
@@ -363,13 +397,7 @@ Document::Document(std::string_view html, bool fragment, Prefilter prefilter) {
     input_ = std::move(limited);
     html = input_;
   }
-  myhtml_t* config = parser();
-  if (config != nullptr) {
-    tree_.reset(myhtml_tree_create());
-    if (tree_ != nullptr && myhtml_tree_init(tree_.get(), config) != MyHTML_STATUS_OK) {
-      tree_.reset();
-    }
-  }
+  tree_ = new_tree();
   if (tree_ != nullptr) {
     // Input is UTF-8 already (encoding.h); the parser only replaces invalid sequences.
     mystatus_t status =
@@ -378,6 +406,7 @@ Document::Document(std::string_view html, bool fragment, Prefilter prefilter) {
                                                 MyHTML_NAMESPACE_HTML)
                  : myhtml_parse_single(tree_.get(), MyENCODING_UTF_8, html.data(), html.size());
     if (status == MyHTML_STATUS_OK) flatten(tree_.get(), html.size());
+    tree_.get_deleter().reuse = status == MyHTML_STATUS_OK && html.size() <= kMaxReusedTreeInput;
   }
   if (nodes_.empty()) {
     Node root;

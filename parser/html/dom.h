@@ -35,7 +35,9 @@ struct Node {
   std::string_view text;  // text: decoded characters
 };
 
+// Destroys a tree, or keeps it as its thread's spare for the next document (`reuse`).
 struct TreeDeleter {
+  bool reuse = false;
   void operator()(myhtml_tree* tree) const;
 };
 using TreePtr = std::unique_ptr<myhtml_tree, TreeDeleter>;
