@@ -62,7 +62,11 @@ class Needles {
     for (std::size_t i = 0; i < haystack.size(); ++i) {
       auto c = static_cast<unsigned char>(haystack[i]);
       for (std::size_t k = first_[c], end = k + count_[c]; k < end; ++k) {
-        if (haystack.substr(i, needles_[k].size()) == needles_[k]) return true;
+        std::string_view n = needles_[k];
+        if (n.size() > haystack.size() - i) continue;
+        std::size_t j = 1;  // the first byte matched: it chose the group
+        while (j < n.size() && haystack[i + j] == n[j]) ++j;
+        if (j == n.size()) return true;
       }
     }
     return false;
@@ -599,9 +603,11 @@ class Extractor {
       std::string_view id = doc_.attr(i, "id");
       if (cls.empty() && id.empty()) continue;
       std::size_t start = lowered_.size();
-      for (char c : cls) lowered_ += ascii_lower(c);
-      lowered_ += ' ';
-      for (char c : id) lowered_ += ascii_lower(c);
+      lowered_.resize(start + cls.size() + 1 + id.size());
+      char* out = lowered_.data() + start;
+      for (char c : cls) *out++ = ascii_lower(c);
+      *out++ = ' ';
+      for (char c : id) *out++ = ascii_lower(c);
       match_[i] = std::string_view(lowered_).substr(start);
       class_[i] = match_[i].substr(0, cls.size());
     }
