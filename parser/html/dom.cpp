@@ -11,7 +11,7 @@
 namespace feedpipe::parser::html {
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -29,39 +29,35 @@ bool equals_icase(std::string_view a, std::string_view b) {
 // text, not markup, up to their end tag.
 enum class ScanKind { kNesting, kNonNesting, kRawText };
 
+// Tag names of up to eight letters as one lower-case 64-bit number.
+constexpr std::uint64_t name_key(std::string_view n) {
+  std::uint64_t key = 0;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    key |= static_cast<std::uint64_t>(static_cast<unsigned char>(lower(n[i]))) << (8 * i);
+  }
+  return key;
+}
+
 ScanKind scan_kind(std::string_view name) {
-  // Names of up to eight letters, lower-cased into a 64-bit key: a binary search over the
-  // sorted keys.
-  constexpr std::size_t kLongest = 8;
-  using Key = std::uint64_t;
-  auto key_of = [](std::string_view n) {
-    Key key = 0;
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      key |= static_cast<Key>(static_cast<unsigned char>(lower(n[i]))) << (8 * i);
-    }
-    return key;
-  };
-  static const std::vector<std::pair<Key, ScanKind>> kKinds = [&] {
-    std::vector<std::pair<Key, ScanKind>> kinds;
-    for (std::string_view n : {"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
-                               "meta", "param", "source", "track", "wbr", "p", "li", "dt", "dd",
-                               "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot",
-                               "rp", "rt", "html", "head", "body", "frame", "keygen",
-                               "basefont"}) {
-      kinds.emplace_back(key_of(n), ScanKind::kNonNesting);
-    }
-    for (std::string_view n : {"script", "style", "textarea", "title", "xmp", "iframe",
-                               "noembed", "noframes"}) {
-      kinds.emplace_back(key_of(n), ScanKind::kRawText);
-    }
-    std::sort(kinds.begin(), kinds.end());
-    return kinds;
-  }();
-  if (name.size() > kLongest) return ScanKind::kNesting;
-  const Key key = key_of(name);
-  auto it =
-      std::lower_bound(kKinds.begin(), kKinds.end(), std::make_pair(key, ScanKind::kNesting));
-  return it != kKinds.end() && it->first == key ? it->second : ScanKind::kNesting;
+  if (name.size() > 8) return ScanKind::kNesting;
+  switch (name_key(name)) {
+    case name_key("area"): case name_key("base"): case name_key("br"): case name_key("col"):
+    case name_key("embed"): case name_key("hr"): case name_key("img"): case name_key("input"):
+    case name_key("link"): case name_key("meta"): case name_key("param"):
+    case name_key("source"): case name_key("track"): case name_key("wbr"): case name_key("p"):
+    case name_key("li"): case name_key("dt"): case name_key("dd"): case name_key("option"):
+    case name_key("optgroup"): case name_key("tr"): case name_key("td"): case name_key("th"):
+    case name_key("tbody"): case name_key("thead"): case name_key("tfoot"): case name_key("rp"):
+    case name_key("rt"): case name_key("html"): case name_key("head"): case name_key("body"):
+    case name_key("frame"): case name_key("keygen"): case name_key("basefont"):
+      return ScanKind::kNonNesting;
+    case name_key("script"): case name_key("style"): case name_key("textarea"):
+    case name_key("title"): case name_key("xmp"): case name_key("iframe"):
+    case name_key("noembed"): case name_key("noframes"):
+      return ScanKind::kRawText;
+    default:
+      return ScanKind::kNesting;
+  }
 }
 
 // Estimates element nesting with a light tag scan. When `out` is set, copies the input

@@ -141,17 +141,24 @@ bool is_void(Tag tag) {
 bool is_void_name(std::string_view name) { return name == "command"; }
 
 void append_escaped(std::string_view text, bool attribute, std::string& out) {
-  for (char c : text) {
-    switch (c) {
+  // Runs without a byte to escape are appended whole.
+  const char quote = attribute ? '"' : '&';
+  std::size_t from = 0;
+  while (from < text.size()) {
+    std::size_t at = from;
+    while (at < text.size() && text[at] != '&' && text[at] != '<' && text[at] != '>' &&
+           text[at] != quote) {
+      ++at;
+    }
+    out.append(text.substr(from, at - from));
+    if (at == text.size()) break;
+    switch (text[at]) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
-      case '"':
-        if (attribute) out += "&quot;";
-        else out += c;
-        break;
-      default: out += c;
+      default: out += "&quot;"; break;
     }
+    from = at + 1;
   }
 }
 
