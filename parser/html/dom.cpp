@@ -60,9 +60,39 @@ ScanKind scan_kind(std::string_view name) {
   }
 }
 
+// Elements whose tags the whitespace between carries nothing: a text writer puts a break
+// there anyway, and a reader sees none of it.
+bool block_name(std::string_view name) {
+  if (name.size() > 8) return false;
+  switch (name_key(name)) {
+    case name_key("p"): case name_key("div"): case name_key("li"): case name_key("ul"):
+    case name_key("ol"): case name_key("dl"): case name_key("dt"): case name_key("dd"):
+    case name_key("section"): case name_key("article"): case name_key("header"):
+    case name_key("footer"): case name_key("nav"): case name_key("aside"): case name_key("main"):
+    case name_key("table"): case name_key("caption"): case name_key("tr"): case name_key("tbody"):
+    case name_key("thead"): case name_key("tfoot"): case name_key("h1"): case name_key("h2"):
+    case name_key("h3"): case name_key("h4"): case name_key("h5"): case name_key("h6"):
+    case name_key("figure"): case name_key("form"): case name_key("hr"): case name_key("head"):
+    case name_key("body"): case name_key("html"): case name_key("meta"): case name_key("link"):
+    case name_key("script"): case name_key("style"): case name_key("title"):
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool all_space(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\n' && c != '\t' && c != '\r' && c != '\f') return false;
+  }
+  return true;
+}
+
 // Estimates element nesting with a light tag scan. When `out` is set, copies the input
-// leaving out start and end tags beyond `limit`; returns the deepest nesting seen.
-std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::string* out) {
+// leaving out start and end tags beyond `limit`, and with `drop_block_space` the whitespace
+// between two block tags (outside <pre> and <listing>); returns the deepest nesting seen.
+std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::string* out,
+                           bool drop_block_space = false) {
   std::uint32_t depth = 0;
   std::uint32_t max_depth = 0;
   std::size_t copied = 0;  // html[copied, i) still to be copied to `out`
@@ -73,6 +103,8 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
     out->append(html.substr(copied, from - copied));
     copied = to;
   };
+  std::size_t after_block = std::string_view::npos;  // just after the last tag, a block tag
+  std::uint32_t preformatted = 0;
   while (i < n) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
@@ -102,6 +134,18 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
     std::string_view name = html.substr(name_start, name_end - name_start);
     std::size_t gt = html.find('>', name_end);
     std::size_t tag_end = gt == std::string_view::npos ? n : gt + 1;
+    if (drop_block_space) {
+      bool block = block_name(name);
+      if (block && after_block < lt && preformatted == 0 &&
+          all_space(html.substr(after_block, lt - after_block))) {
+        drop(after_block, lt);
+      }
+      after_block = block ? tag_end : std::string_view::npos;
+      if (equals_icase(name, "pre") || equals_icase(name, "listing")) {
+        if (!closing) ++preformatted;
+        else if (preformatted > 0) --preformatted;
+      }
+    }
     if (closing) {
       if (scan_kind(name) != ScanKind::kNonNesting && depth > 0) {
         if (depth > limit) drop(lt, tag_end);
@@ -386,7 +430,13 @@ Document::Document(std::string_view html, bool fragment, Prefilter prefilter) {
     input_ = prefiltered(html, prefilter);
     html = input_;
   }
-  if (scan_nesting(html, kMaxNestingDepth, nullptr) > kMaxNestingDepth) {
+  if (prefilter == Prefilter::kScriptsAndSections) {
+    std::string spaced;
+    spaced.reserve(html.size());
+    scan_nesting(html, kMaxNestingDepth, &spaced, /*drop_block_space=*/true);
+    input_ = std::move(spaced);
+    html = input_;
+  } else if (scan_nesting(html, kMaxNestingDepth, nullptr) > kMaxNestingDepth) {
     std::string limited;
     limited.reserve(html.size());
     scan_nesting(html, kMaxNestingDepth, &limited);

@@ -50,8 +50,10 @@ enum class Prefilter : std::uint8_t {
   kScripts,
   // kScripts, and the content of well-formed <nav>, <aside> and <footer> elements (the
   // elements themselves stay, empty), which the extractor drops unread. A section that
-  // holds metadata (<meta>, <link>, <script>, <title>, <h1>, <time>) or whose tags do not nest
-  // cleanly is kept as it is, for the HTML5 parser to read.
+  // holds metadata (<meta>, <link>, <script>, <title>, <h1>, <time>) or whose tags do not
+  // nest cleanly is kept as it is, for the HTML5 parser to read. Also the whitespace between
+  // two block tags (</p> <p>, </li> <li>, outside <pre>): a third of a page's text nodes,
+  // none of which a reader sees.
   kScriptsAndSections,
 };
 

@@ -124,6 +124,17 @@ TEST(HtmlDom, SectionsTheExtractorDropsAreEmptiedBeforeParsing) {
   EXPECT_EQ(all_text(full), "beforeHomeNewsmiddlenestedrelated</footer>legalafter");
 }
 
+TEST(HtmlDom, WhitespaceBetweenBlockTagsIsDroppedBeforeParsing) {
+  const char* page =
+      "<div>\n  <p>one</p>\n  <p>two <b>bold</b> <i>it</i></p>\n</div>\n"
+      "<pre>\n<div>code</div>\n  <div>more</div></pre>";
+  Document doc(page, false, Prefilter::kScriptsAndSections);
+  // Between inline tags the space is a word break and stays; inside <pre> it is content.
+  EXPECT_EQ(all_text(doc), "onetwo bold it\ncode\n  more");
+  Document full(page, false, Prefilter::kScripts);
+  EXPECT_EQ(all_text(full), "\n  one\n  two bold it\n\ncode\n  more");
+}
+
 TEST(HtmlDom, SectionsWithMetadataOrLooseNestingAreParsedAsTheyAre) {
   // Metadata is read from anywhere in the page.
   Document meta("<footer><time pubdate datetime=\"2024-05-01\">May 1</time></footer>", false,
