@@ -1817,15 +1817,20 @@ Article extract_article(std::string_view html, std::string_view url) {
   }
 
   // Pages rendered by script have no article in their markup; their JSON-LD often carries
-  // it. A description is better than nothing when there is no text at all.
-  if (best.length < kMinArticleChars && !md.body.empty()) {
+  // it. So do pages whose markup shows a fraction of it (a teaser, captions): a body more
+  // than twice as long as what the page gave is the article. A description is better than
+  // nothing when there is no text at all.
+  if (!md.body.empty()) {
     std::string body = metadata_text(md.body);
     std::size_t body_length = measure(body).length;
-    if (body_length > best.length) {
-      // The standfirst often stays outside articleBody; keep it when the page shows it.
+    const bool page_short = best.length < kMinArticleChars;
+    if (body_length > best.length && (page_short || body_length > 2 * best.length)) {
+      // The standfirst often stays outside articleBody; keep it when the page shows it (on
+      // a page that shows more, its first block is not the standfirst but what the body
+      // replaces).
       std::string_view shown = best.text;
       std::string_view first = shown.substr(0, shown.find("\n\n"));
-      if (measure(first).length >= 80 && ends_sentence(first) &&
+      if (page_short && measure(first).length >= 80 && ends_sentence(first) &&
           body.find(first.substr(0, 60)) == std::string::npos) {
         body = std::string(first) + "\n\n" + body;
         body_length = measure(body).length;

@@ -33,6 +33,31 @@ TEST(ExtractFallback, ScriptRenderedPageUsesJsonLdArticleBody) {
   EXPECT_EQ(a.text.find("A short summary."), std::string::npos);
 }
 
+TEST(ExtractFallback, JsonLdBodyWinsOverAPageThatShowsAFractionOfIt) {
+  // The markup holds a caption and a teaser (over the 500 characters that end the fallback
+  // ladder); the page's own JSON-LD carries an article more than twice as long.
+  const std::string body = prose("First paragraph of the story.", 8) + "\\n" +
+                           prose("Second paragraph of the story.", 8);
+  const std::string page =
+      "<html><head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
+      "\"headline\":\"Story\",\"articleBody\":\"" + body +
+      "\"}</script></head><body><div class=teaser><p>" +
+      prose("A caption and a teaser.", 6) + "</p></div></body></html>";
+  Article a = extract_article(page, "");
+  EXPECT_EQ(a.text.find("First paragraph of the story."), 0u) << a.text.substr(0, 80);
+  EXPECT_NE(a.text.find("Second paragraph of the story."), std::string::npos);
+
+  // When the page shows about as much as the JSON-LD carries, the page's text stays.
+  const std::string shown =
+      "<html><head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
+      "\"headline\":\"Story\",\"articleBody\":\"" + prose("Metadata copy of the story.", 8) +
+      "\"}</script></head><body><article><p>" + prose("Visible story.", 8) +
+      "</p></article></body></html>";
+  Article b = extract_article(shown, "");
+  EXPECT_EQ(b.text.find("Visible story."), 0u) << b.text.substr(0, 80);
+  EXPECT_EQ(b.text.find("Metadata copy"), std::string::npos);
+}
+
 TEST(ExtractFallback, JsonLdBodyWithMarkupBecomesText) {
   const std::string page =
       "<html><head><script type='application/ld+json'>{\"@type\":\"Article\","
