@@ -78,9 +78,18 @@ constexpr std::string_view kAtom10 = "http://www.w3.org/2005/Atom";
 
 enum class Level { kFeed, kEntry, kSource };
 
+// xml:base and xml:lang in effect. Most elements set neither, so a scope only views its
+// parent's values and owns a string just for what its own element sets; scopes live on the
+// stack for the duration of their element and are never copied.
 struct Scope {
-  std::string base;
-  std::string lang;
+  Scope() = default;
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+  std::string_view base;
+  std::string_view lang;
+  std::string own_base;
+  std::string own_lang;
 };
 
 struct NsDecl {
@@ -322,8 +331,10 @@ class FeedReader {
     }
     Scope scope;
     scope.base = info_.base_url;
-    if (!info_.content_location.empty())
-      scope.base = resolve_url(info_.base_url, info_.content_location);
+    if (!info_.content_location.empty()) {
+      scope.own_base = resolve_url(info_.base_url, info_.content_location);
+      scope.base = scope.own_base;
+    }
     scope.lang = info_.content_language;
     // Before read_root, which releases the entries' nodes as it reads them; read_root
     // reports nothing but undeclared prefixes, so the first reason is the same.
@@ -417,24 +428,35 @@ class FeedReader {
     bool found = false;
     std::string_view uri;
     // A declaration on the element itself applies to its own name.
-    std::string own = prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
-    if (pugi::xml_attribute decl = n.attribute(own.c_str())) {
-      uri = decl.value();
-      found = true;
-    } else {
-      uri = lookup_ns(prefix, &found);
+    for (pugi::xml_attribute a : n.attributes()) {
+      std::string_view an = a.name();
+      if (!an.starts_with("xmlns")) continue;
+      an.remove_prefix(5);
+      if (prefix.empty() ? an.empty()
+                         : (an.size() == prefix.size() + 1 && an[0] == ':' && an.substr(1) == prefix)) {
+        uri = a.value();
+        found = true;
+        break;
+      }
     }
+    if (!found) uri = lookup_ns(prefix, &found);
     if (uri_out) *uri_out = uri;
     std::string name;
+    auto append_lower = [&name](std::string_view part) {
+      size_t at = name.size();
+      name.append(part);
+      for (size_t k = at; k < name.size(); ++k)
+        if (name[k] >= 'A' && name[k] <= 'Z') name[k] = static_cast<char>(name[k] + 32);
+    };
     if (!prefix.empty() && !found) {
       if (prefix != "xml") note_bozo("undeclared namespace prefix");
-      name = ascii_lower(prefix);
+      append_lower(prefix);
       name += ':';
     } else if (!uri.empty()) {
-      std::string lower = ascii_lower(trim(uri));
+      std::string_view trimmed = trim(uri);
       bool known = false;
       for (const auto& k : kNamespaces) {
-        if (k.uri == lower) {
+        if (iequals(k.uri, trimmed)) {  // the table is lower-case
           known = true;
           if (!k.prefix.empty()) {
             name = k.prefix;
@@ -444,27 +466,37 @@ class FeedReader {
         }
       }
       if (!known && !prefix.empty()) {
-        name = ascii_lower(prefix);
+        append_lower(prefix);
         name += ':';
       }
     }
-    name += ascii_lower(local);
+    append_lower(local);
     return name;
   }
 
-  Scope child_scope(pugi::xml_node n, const Scope& parent) {
-    Scope s;
-    pugi::xml_attribute base = n.attribute("xml:base");
-    s.base = base ? resolve_url(parent.base, attr_text(base)) : parent.base;
-    pugi::xml_attribute lang = n.attribute("xml:lang");
+  // Fills `s`, the scope of `n` inside `parent`.
+  void child_scope(pugi::xml_node n, const Scope& parent, Scope& s) {
+    pugi::xml_attribute base, lang;
+    for (pugi::xml_attribute a : n.attributes()) {
+      const char* name = a.name();
+      if (name[0] != 'x' || std::strncmp(name, "xml:", 4) != 0) continue;
+      if (!base && std::strcmp(name + 4, "base") == 0) base = a;
+      else if (!lang && std::strcmp(name + 4, "lang") == 0) lang = a;
+    }
+    if (base) {
+      s.own_base = resolve_url(parent.base, attr_text(base));
+      s.base = s.own_base;
+    } else {
+      s.base = parent.base;
+    }
     if (lang) {
-      s.lang = attr_text(lang);
-      for (auto& c : s.lang)
+      s.own_lang = attr_text(lang);
+      for (auto& c : s.own_lang)
         if (c == '_') c = '-';
+      s.lang = s.own_lang;
     } else {
       s.lang = parent.lang;
     }
-    return s;
   }
 
   std::string attr_text(pugi::xml_attribute a) {
@@ -520,7 +552,11 @@ class FeedReader {
     }
     return out;
   }
-  std::string text(pugi::xml_node n) { return std::string(trim(plain_text(n))); }
+  std::string text(pugi::xml_node n) {
+    std::string s = plain_text(n);
+    trim_in_place(s);
+    return s;
+  }
 
   // Inline markup of `n`'s children serialised back to XML, prefixes dropped.
   void serialize_children(pugi::xml_node n, std::string& out, bool skip_div) {
@@ -592,17 +628,12 @@ class FeedReader {
   struct TextValue {
     std::string value;
     std::string type;
-    std::string language;
-    std::string base;
-    std::string src;
   };
 
   // A text construct (title, summary, content, ...) with feedparser's type rules.
   TextValue text_construct(pugi::xml_node n, const Scope& scope, std::string_view default_type,
                            bool dangerous = true) {
     TextValue t;
-    t.language = scope.lang;
-    t.base = scope.base;
     std::string type = ascii_lower(trim(attr(n, "type")));
     if (type == "text") type = "text/plain";
     else if (type == "html") type = "text/html";
@@ -701,7 +732,8 @@ class FeedReader {
     for (pugi::xml_node c : n.children()) {
       if (c.type() != pugi::node_element) continue;
       std::string q = qname(c);
-      Scope cs = child_scope(c, scope);
+      Scope cs;
+      child_scope(c, scope, cs);
       if (q == "name" || q == "itunes:name") p.name = text(c);
       else if (q == "email" || q == "itunes:email") p.email = text(c);
       else if (q == "uri" || q == "url" || q == "homepage") p.uri = resolve_url(cs.base, text(c));
@@ -771,7 +803,8 @@ class FeedReader {
     for (pugi::xml_node c : n.children()) {
       if (c.type() != pugi::node_element) continue;
       std::string q = qname(c);
-      Scope cs = child_scope(c, scope);
+      Scope cs;
+      child_scope(c, scope, cs);
       if (q == "url") img.url = resolve_url(cs.base, text(c));
       else if (q == "title") img.title = text_construct(c, cs, "text/plain").value;
       else if (q == "link") img.link = resolve_url(cs.base, text(c));
@@ -791,7 +824,8 @@ class FeedReader {
       if (n.type() == pugi::node_element) {
         size_t ns_mark = ns_.size();
         push_namespaces(n);
-        Scope s = child_scope(n, scope);
+        Scope s;
+        child_scope(n, scope, s);
         read_field(n, qname(n), s, level, c, feed, entry);
         ns_.resize(ns_mark);
       }
@@ -840,7 +874,8 @@ class FeedReader {
       TextValue t = text_construct(n, s, "text/html");
       if (entry && summary_from_ == "summary") {
         // Both <summary> and <description>: the second one is the body.
-        entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+        entry->content.push_back(
+            {std::move(t.value), std::move(t.type), std::string(s.lang), std::string(s.base), ""});
       } else if (entry) {
         summary_from_ = "description";
         entry->summary = std::move(t.value);
@@ -854,7 +889,8 @@ class FeedReader {
       if (entry) {
         if (q == "itunes:summary" && !entry->summary.empty()) return;
         if (q == "summary" && !is_atom_ && summary_from_ == "description") {
-          entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+          entry->content.push_back(
+            {std::move(t.value), std::move(t.type), std::string(s.lang), std::string(s.base), ""});
           return;
         }
         if (q == "summary") summary_from_ = "summary";
@@ -1251,7 +1287,8 @@ class FeedReader {
   }
 
   void read_entry(pugi::xml_node n, const Scope& scope) {
-    Entry e;
+    // Built in place: an Entry is large, and nothing else is added to the list while it is read.
+    Entry& e = out_.entries.emplace_back();
     guid_link_.clear();
     summary_from_.clear();
     if (version_ == "cdf") {
@@ -1292,7 +1329,6 @@ class FeedReader {
       }
     }
     if (e.language.empty()) e.language = scope.lang;
-    out_.entries.push_back(std::move(e));
   }
 
   // ----- roots -----
@@ -1324,7 +1360,8 @@ class FeedReader {
     push_namespaces(root);
     std::string_view uri;
     std::string q = qname(root, &uri);
-    Scope scope = child_scope(root, parent_scope);
+    Scope scope;
+    child_scope(root, parent_scope, scope);
     FeedInfo& feed = out_.feed;
     if (q == "rss") {
       std::string v(trim(attr(root, "version")));
