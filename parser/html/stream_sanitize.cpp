@@ -216,32 +216,144 @@ class Tokenizer {
   std::vector<RawAttribute> attrs_;
 };
 
-// Start tags that end an open paragraph.
-bool closes_paragraph(std::string_view name) {
-  return one_of(name, {"address", "article", "aside", "blockquote", "center", "details",
-                       "dialog", "dir", "div", "dl", "fieldset", "figcaption", "figure",
-                       "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-                       "hr", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-                       "table", "ul"});
+// What the sanitiser and the text pass need to know about an HTML element name.
+enum TagFlag : std::uint8_t {
+  kClosesParagraph = 1,  // a start tag that ends an open paragraph
+  kVoid = 2,
+  kRawText = 4,         // content is raw text in HTML: markup inside is not markup
+  kSanitizerDrops = 8,  // dropped together with everything inside by the sanitiser
+  kBlock = 16,          // a block for the text pass
+  kInvisible = 32,      // content never shown, for the text pass
+};
+
+// Every tag is looked up several times; one table probe by length and first letter
+// replaces a scan of each list.
+std::uint8_t tag_flags(std::string_view name) {
+  struct Named {
+    std::string_view name;
+    std::uint8_t flags;
+  };
+  static constexpr Named kNames[] = {
+      {"address", kClosesParagraph | kBlock},
+      {"applet", kSanitizerDrops | kInvisible},
+      {"area", kVoid},
+      {"article", kClosesParagraph | kBlock},
+      {"aside", kClosesParagraph | kBlock},
+      {"audio", kInvisible},
+      {"base", kVoid},
+      {"basefont", kVoid},
+      {"blockquote", kClosesParagraph | kBlock},
+      {"body", kBlock},
+      {"br", kVoid},
+      {"canvas", kInvisible},
+      {"caption", kBlock},
+      {"center", kClosesParagraph | kBlock},
+      {"col", kVoid},
+      {"command", kVoid},
+      {"dd", kBlock},
+      {"details", kClosesParagraph | kBlock},
+      {"dialog", kClosesParagraph},
+      {"dir", kClosesParagraph | kBlock},
+      {"div", kClosesParagraph | kBlock},
+      {"dl", kClosesParagraph | kBlock},
+      {"dt", kBlock},
+      {"embed", kVoid},
+      {"fieldset", kClosesParagraph | kBlock},
+      {"figcaption", kClosesParagraph | kBlock},
+      {"figure", kClosesParagraph | kBlock},
+      {"footer", kClosesParagraph | kBlock},
+      {"form", kClosesParagraph | kBlock},
+      {"frame", kVoid},
+      {"frameset", kSanitizerDrops | kInvisible},
+      {"h1", kClosesParagraph | kBlock},
+      {"h2", kClosesParagraph | kBlock},
+      {"h3", kClosesParagraph | kBlock},
+      {"h4", kClosesParagraph | kBlock},
+      {"h5", kClosesParagraph | kBlock},
+      {"h6", kClosesParagraph | kBlock},
+      {"head", kSanitizerDrops | kInvisible},
+      {"header", kClosesParagraph | kBlock},
+      {"hgroup", kClosesParagraph | kBlock},
+      {"hr", kClosesParagraph | kVoid | kBlock},
+      {"html", kBlock},
+      {"iframe", kRawText | kInvisible},
+      {"img", kVoid},
+      {"input", kVoid},
+      {"isindex", kVoid},
+      {"keygen", kVoid},
+      {"legend", kBlock},
+      {"li", kBlock},
+      {"link", kVoid},
+      {"main", kClosesParagraph | kBlock},
+      {"menu", kClosesParagraph | kBlock},
+      {"meta", kVoid},
+      {"nav", kClosesParagraph | kBlock},
+      {"noembed", kRawText | kSanitizerDrops | kInvisible},
+      {"noframes", kRawText | kSanitizerDrops | kInvisible},
+      {"noscript", kBlock},
+      {"object", kInvisible},
+      {"ol", kClosesParagraph | kBlock},
+      {"option", kBlock},
+      {"p", kClosesParagraph | kBlock},
+      {"param", kVoid},
+      {"plaintext", kRawText | kSanitizerDrops | kInvisible},
+      {"pre", kClosesParagraph | kBlock},
+      {"script", kRawText | kSanitizerDrops | kInvisible},
+      {"section", kClosesParagraph | kBlock},
+      {"select", kInvisible},
+      {"source", kVoid},
+      {"style", kRawText | kSanitizerDrops | kInvisible},
+      {"summary", kClosesParagraph | kBlock},
+      {"svg", kInvisible},
+      {"table", kClosesParagraph | kBlock},
+      {"tbody", kBlock},
+      {"template", kSanitizerDrops | kInvisible},
+      {"textarea", kRawText | kInvisible},
+      {"tfoot", kBlock},
+      {"thead", kBlock},
+      {"title", kRawText},
+      {"tr", kBlock},
+      {"track", kVoid},
+      {"ul", kClosesParagraph | kBlock},
+      {"video", kInvisible},
+      {"wbr", kVoid},
+      {"xmp", kRawText | kSanitizerDrops | kInvisible},
+  };
+  constexpr std::size_t kMaxLength = 16;
+  struct Bucket {
+    std::uint8_t begin = 0;
+    std::uint8_t count = 0;
+  };
+  // kNames sorted by (length, first letter) into buckets.
+  static const auto kIndex = [] {
+    struct Index {
+      std::array<Named, std::size(kNames)> sorted{};
+      std::array<std::array<Bucket, 26>, kMaxLength + 1> buckets{};
+    } index;
+    std::size_t k = 0;
+    for (std::size_t len = 1; len <= kMaxLength; ++len)
+      for (char first = 'a'; first <= 'z'; ++first) {
+        Bucket& b = index.buckets[len][static_cast<std::size_t>(first - 'a')];
+        b.begin = static_cast<std::uint8_t>(k);
+        for (const Named& n : kNames)
+          if (n.name.size() == len && n.name[0] == first) index.sorted[k++] = n;
+        b.count = static_cast<std::uint8_t>(k - b.begin);
+      }
+    return index;
+  }();
+  if (name.empty() || name.size() > kMaxLength || name[0] < 'a' || name[0] > 'z') return 0;
+  const Bucket& b = kIndex.buckets[name.size()][static_cast<std::size_t>(name[0] - 'a')];
+  for (std::size_t i = b.begin; i < b.begin + b.count; ++i)
+    if (kIndex.sorted[i].name == name) return kIndex.sorted[i].flags;
+  return 0;
 }
 
-bool is_void(std::string_view name) {
-  return one_of(name, {"area", "base", "basefont", "br", "col", "command", "embed", "frame",
-                       "hr", "img", "input", "isindex", "keygen", "link", "meta", "param",
-                       "source", "track", "wbr"});
-}
-
-// Elements whose content is raw text in HTML: markup inside is not markup.
-bool has_raw_text(std::string_view name) {
-  return one_of(name, {"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea",
-                       "title", "plaintext"});
-}
-
-// Elements dropped together with everything inside them by the sanitiser.
-bool sanitizer_drops(std::string_view name) {
-  return one_of(name, {"script", "style", "applet", "template", "noembed", "noframes", "head",
-                       "frameset", "xmp", "plaintext"});
-}
+bool closes_paragraph(std::string_view name) { return tag_flags(name) & kClosesParagraph; }
+bool is_void(std::string_view name) { return tag_flags(name) & kVoid; }
+bool has_raw_text(std::string_view name) { return tag_flags(name) & kRawText; }
+bool sanitizer_drops(std::string_view name) { return tag_flags(name) & kSanitizerDrops; }
+bool is_block_name(std::string_view name) { return tag_flags(name) & kBlock; }
+bool is_invisible_name(std::string_view name) { return tag_flags(name) & kInvisible; }
 
 // cp1252 code points a numeric reference in 128..159 means (feedparser maps them).
 constexpr char32_t kCp1252[32] = {
@@ -621,22 +733,6 @@ class StreamSanitizer {
   std::string decoded_;
   std::string value_;
 };
-
-bool is_block_name(std::string_view name) {
-  return one_of(name, {"address", "article", "aside", "blockquote", "body", "caption", "center",
-                       "dd", "details", "dir", "div", "dl", "dt", "fieldset", "figcaption",
-                       "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-                       "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p",
-                       "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr",
-                       "ul", "option", "noscript"});
-}
-
-bool is_invisible_name(std::string_view name) {
-  return one_of(name, {"script", "style", "template", "svg", "iframe", "noembed", "noframes",
-                       "head", "select", "textarea", "object", "applet", "canvas", "audio",
-                       "video", "frameset", "xmp", "plaintext"});
-}
-
 
 }  // namespace
 
