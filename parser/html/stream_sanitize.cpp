@@ -657,15 +657,20 @@ class StreamSanitizer {
       // checked is what a reader of the output decodes.
       as_written_.clear();
       write_text_as_written(a.value, as_written_, /*attribute=*/true);
-      decoded_.clear();
-      decode_references(as_written_, decoded_, nullptr, nullptr);
+      // Most values hold no reference: they read back as written.
+      std::string_view decoded = as_written_;
+      if (as_written_.find('&') != std::string::npos) {
+        decoded_.clear();
+        decode_references(as_written_, decoded_, nullptr, nullptr);
+        decoded = decoded_;
+      }
       bool ok = ns == Foreign::kNone
-                    ? clean_attribute(name, attr, decoded_, base_url_, value_)
-                    : clean_foreign_attribute(ns, name, source_name, decoded_, base_url_, value_);
+                    ? clean_attribute(name, attr, decoded, base_url_, value_)
+                    : clean_foreign_attribute(ns, name, source_name, decoded, base_url_, value_);
       if (!ok) continue;
       std::size_t begin = attr_values_.size();
       // Values cleaning left alone keep their references as written (feedparser).
-      if (value_ == decoded_ && attr != "style") {
+      if (value_ == decoded && attr != "style") {
         attr_values_ += as_written_;
       } else {
         append_escaped(value_, attr_values_);
