@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -81,6 +82,18 @@ std::string_view html_entity(std::string_view name) {
     for (const auto& e : kEntities) t.emplace(e.name, e.value);
     return t;
   }();
+  // The names feeds use most, checked before hashing; their values come from the table.
+  static constexpr std::string_view kCommon[] = {"nbsp",   "amp",    "quot",  "rsquo",
+                                                 "ldquo",  "rdquo",  "lsquo", "mdash",
+                                                 "ndash",  "hellip", "lt",    "gt"};
+  static const auto kCommonValues = [] {
+    std::array<std::string_view, std::size(kCommon)> v{};
+    for (size_t i = 0; i < std::size(kCommon); ++i) v[i] = kTable.at(kCommon[i]);
+    return v;
+  }();
+  for (size_t i = 0; i < std::size(kCommon); ++i)
+    if (kCommon[i].size() == name.size() && kCommon[i][0] == name[0] && kCommon[i] == name)
+      return kCommonValues[i];
   auto it = kTable.find(name);
   return it == kTable.end() ? std::string_view() : it->second;
 }
