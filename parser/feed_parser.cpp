@@ -13,6 +13,7 @@
 #include "common/url.h"
 #include "parser/charset.h"
 #include "parser/html/sanitize.h"
+#include "parser/html/stream_sanitize.h"
 #include "parser/json_feed.h"
 #include "parser/text.h"
 #include "parser/xml_repair.h"
@@ -157,20 +158,23 @@ bool looks_like_html(std::string_view s) {
 }
 
 // U+0080..U+009F are never meant literally in feeds: they are windows-1252 bytes.
-void map_c1_controls(std::string& s) {
+// True when it changed `s`.
+bool map_c1_controls(std::string& s) {
   static constexpr char16_t kCp1252[32] = {
       0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
       0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
       0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
-  if (s.find('\xC2') == std::string::npos) return;
+  if (s.find('\xC2') == std::string::npos) return false;
   std::string out;
   out.reserve(s.size());
+  bool changed = false;
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c == 0xC2 && i + 1 < s.size()) {
       auto d = static_cast<unsigned char>(s[i + 1]);
       if (d >= 0x80 && d <= 0x9F) {
         append_utf8(out, kCp1252[d - 0x80]);
+        changed = true;
         ++i;
         continue;
       }
@@ -178,18 +182,20 @@ void map_c1_controls(std::string& s) {
     out += static_cast<char>(c);
   }
   s.swap(out);
+  return changed;
 }
 
 // UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
 // non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
-void undo_double_encoding(std::string& s) {
+// True when it changed `s`.
+bool undo_double_encoding(std::string& s) {
   // Check before building anything: most text is ASCII or has characters above U+00FF.
   size_t first = first_non_ascii(s);
-  if (first == s.size()) return;
+  if (first == s.size()) return false;
   for (size_t i = first; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) continue;
-    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return;
+    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return false;
     ++i;
   }
   std::string bytes;
@@ -204,7 +210,9 @@ void undo_double_encoding(std::string& s) {
       ++i;
     }
   }
-  if (valid_utf8(bytes)) s.swap(bytes);
+  if (!valid_utf8(bytes)) return false;
+  s.swap(bytes);
+  return true;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -631,8 +639,10 @@ class FeedReader {
   };
 
   // A text construct (title, summary, content, ...) with feedparser's type rules.
+  // `text`, when given, receives the visible text of an HTML value (see Content::text),
+  // or nothing when it could not be made in passing.
   TextValue text_construct(pugi::xml_node n, const Scope& scope, std::string_view default_type,
-                           bool dangerous = true) {
+                           bool dangerous = true, Content* text = nullptr) {
     TextValue t;
     std::string type = ascii_lower(trim(attr(n, "type")));
     if (type == "text") type = "text/plain";
@@ -688,9 +698,33 @@ class FeedReader {
       if (auto decoded = base64_decode(value)) value = std::move(*decoded);
     }
     if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) sanitize_in_place(value, scope.base);
-    if (out_.document.encoding == "utf-8") undo_double_encoding(value);
-    map_c1_controls(value);
+    bool with_text = false;
+    if (is_html_type(type) && dangerous) {
+      if (text && contains_any(value, "<&>")) {
+        // Through buffers kept from entry to entry: the strings the entry keeps are then
+        // allocated at their exact size, which matters when every body of a large feed is
+        // held twice (HTML and text) until normalisation.
+        with_text = html::stream_sanitize_with_text(value, scope.base, /*paragraphs=*/true,
+                                                    sanitized_, text_);
+        // As sanitize(): what surrounded dropped markup is not content. Trimming the HTML
+        // leaves its text as it is.
+        std::string_view clean = trim(sanitized_);
+        value.clear();
+        value.shrink_to_fit();
+        value.assign(clean);
+        if (with_text) text->text.assign(text_);
+      } else {
+        sanitize_in_place(value, scope.base);
+      }
+    }
+    // The text was made from the value as it stands now: it only holds while nothing below
+    // changes the value.
+    bool changed = out_.document.encoding == "utf-8" && undo_double_encoding(value);
+    changed = map_c1_controls(value) || changed;
+    if (text) {
+      text->has_text = with_text && !changed;
+      if (!text->has_text) std::string().swap(text->text);
+    }
     t.value = std::move(value);
     t.type = type;
     return t;
@@ -921,7 +955,7 @@ class FeedReader {
         ct.value = sanitize(trim(v), s.base);
         ct.type = std::string(def);
       } else {
-        TextValue t = text_construct(n, s, def);
+        TextValue t = text_construct(n, s, def, /*dangerous=*/true, &ct);
         ct.value = std::move(t.value);
         ct.type = std::move(t.type);
       }
@@ -1012,7 +1046,7 @@ class FeedReader {
           src.ext["href"] = src.link;
         }
       }
-      entry->source = std::move(src);
+      entry->source = std::make_shared<const FeedInfo>(std::move(src));
     } else if (q == "image") {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
@@ -1453,6 +1487,8 @@ class FeedReader {
   std::string version_;
   std::string guid_link_;
   std::string summary_from_;  // which element gave the entry summary (RSS pairs)
+  std::string sanitized_;     // scratch for sanitised bodies and their text
+  std::string text_;
   bool is_atom_ = false;
   bool netscape_ = false;
 };

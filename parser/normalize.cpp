@@ -91,7 +91,14 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   if (const Content* c = best_content(entry)) {
     if (is_html(c->type)) {
       item.content_html = c->value;  // sanitised by the parser already
-      item.content_text = plain(c->value, c->type, true);
+      if (c->has_text && contains_any(c->value, "<&")) {
+        // What plain() would make of the HTML, read by the parser while sanitising it.
+        item.content_text = c->text;
+        trim_in_place(item.content_text);
+        nfc_in_place(item.content_text);
+      } else {
+        item.content_text = plain(c->value, c->type, true);
+      }
     } else {
       std::string escaped;
       xml_escape(c->value, escaped);

@@ -497,15 +497,109 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The text pass of stream_html_to_text, driven by what the sanitiser writes instead of by
+// tokenizing its output again: every text run, start tag and end tag the sanitiser writes
+// arrives here in output order, and is treated as stream_html_to_text treats the token it
+// would read back. Anything that pass would read differently (markup inside <title>) marks
+// the text unusable, and the caller computes it the slow way.
+class TextPass {
+ public:
+  TextPass(std::string& out, bool paragraphs) : writer_(out, paragraphs) {}
+
+  bool ok() const { return ok_; }
+
+  // `text` as the sanitiser wrote it: references as written, markup escaped.
+  void text(std::string_view text) {
+    if (hidden_depth_ > 0 || mode_ == Raw::kSkip) return;
+    decoded_.clear();
+    decode_references(text, decoded_, nullptr, nullptr);
+    writer_.text(decoded_, mode_ == Raw::kNone && pre_depth_ > 0);
+  }
+
+  // `self_closing`: written as `<name ... />`.
+  void start_tag(std::string_view written, bool self_closing) {
+    if (mode_ == Raw::kSkip) return;  // inside raw text: not markup for the text pass
+    if (mode_ == Raw::kPlain) {
+      ok_ = false;
+      return;
+    }
+    std::string_view name = lower_name(written);
+    if (hidden_depth_ > 0) {
+      if (name == hidden_name_) ++hidden_depth_;
+      return;
+    }
+    std::uint8_t flags = tag_flags(name);
+    if (flags & kInvisible) {
+      if (flags & kRawText) {
+        enter_raw(name, Raw::kSkip);
+      } else if (!self_closing) {
+        hidden_name_.assign(name);
+        hidden_depth_ = 1;
+      }
+      return;
+    }
+    if (name == "br") writer_.line_break();
+    if (name == "td" || name == "th") writer_.space();
+    if (name == "pre") ++pre_depth_;
+    if (flags & kBlock) writer_.block_break();
+    if (flags & kRawText) enter_raw(name, Raw::kPlain);  // title: its text is plain
+  }
+
+  void end_tag(std::string_view written) {
+    std::string_view name = lower_name(written);
+    if (mode_ != Raw::kNone) {
+      if (name != raw_name_) {
+        if (mode_ == Raw::kPlain) ok_ = false;
+        return;
+      }
+      mode_ = Raw::kNone;
+    }
+    if (hidden_depth_ > 0) {
+      if (name == hidden_name_) --hidden_depth_;
+      return;
+    }
+    if (name == "pre" && pre_depth_ > 0) --pre_depth_;
+    if (name == "br") writer_.line_break();
+    if (tag_flags(name) & kBlock) writer_.block_break();
+  }
+
+ private:
+  // Raw text after a start tag, up to its end tag: skipped, or written as plain text.
+  enum class Raw { kNone, kSkip, kPlain };
+
+  void enter_raw(std::string_view name, Raw mode) {
+    raw_name_.assign(name);
+    mode_ = mode;
+  }
+
+  std::string_view lower_name(std::string_view written) {
+    name_.assign(written);
+    for (char& c : name_) c = lower(c);
+    return name_;
+  }
+
+  TextWriter writer_;
+  std::string decoded_;
+  std::string name_;
+  std::string hidden_name_;  // invisible element whose content is being skipped
+  int hidden_depth_ = 0;
+  int pre_depth_ = 0;
+  Raw mode_ = Raw::kNone;
+  std::string raw_name_;
+  bool ok_ = true;
+};
+
 class StreamSanitizer {
  public:
-  StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out)
-      : tokens_(html, /*cdata_as_text=*/true), base_url_(base_url), out_(out) {}
+  // `text`, when given, follows the output (see TextPass).
+  StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out,
+                  TextPass* text = nullptr)
+      : tokens_(html, /*cdata_as_text=*/true), base_url_(base_url), out_(out), text_(text) {}
 
   void run() {
     for (TokenKind kind = tokens_.next(); kind != TokenKind::kEnd; kind = tokens_.next()) {
       if (kind == TokenKind::kText) {
-        if (dropped_depth_ == 0) write_text_as_written(tokens_.text(), out_);
+        if (dropped_depth_ == 0) write_text(tokens_.text());
       } else if (kind == TokenKind::kStartTag) {
         start_tag();
       } else {
@@ -527,6 +621,19 @@ class StreamSanitizer {
     std::size_t begin;
     std::size_t end;
   };
+
+  void write_text(std::string_view text) {
+    std::size_t at = out_.size();
+    write_text_as_written(text, out_);
+    if (text_) text_->text(std::string_view(out_).substr(at));
+  }
+
+  void write_end_tag(std::string_view name) {
+    out_ += "</";
+    out_.append(name);
+    out_ += '>';
+    if (text_) text_->end_tag(name);
+  }
 
   Foreign context() const { return open_.empty() ? Foreign::kNone : open_.back().inside; }
 
@@ -569,19 +676,13 @@ class StreamSanitizer {
     // sanitised like the rest.
     if (has_raw_text(name) && name != "iframe") {
       std::string element(name);
-      write_text_as_written(tokens_.raw_text(element), out_);
-      if (keep) {
-        out_ += "</";
-        out_ += element;
-        out_ += '>';
-      }
+      write_text(tokens_.raw_text(element));
+      if (keep) write_end_tag(element);
       return;
     }
     if (!keep || is_void(name)) return;
     if (tokens_.self_closing()) {
-      out_ += "</";
-      out_.append(name);
-      out_ += '>';
+      write_end_tag(name);
       return;
     }
     open_.push_back({std::string(name), context()});
@@ -604,9 +705,7 @@ class StreamSanitizer {
     }
     write_start_tag(written, ns);
     if (tokens_.self_closing()) {
-      out_ += "</";
-      out_.append(written);
-      out_ += '>';
+      write_end_tag(written);
       return;
     }
     open_.push_back({std::string(written), ns});
@@ -702,7 +801,9 @@ class StreamSanitizer {
       out_.append(attr_values_, p.begin, p.end - p.begin);
       out_ += '"';
     }
-    out_ += ns == Foreign::kNone && is_void(name) ? " />" : ">";
+    bool void_tag = ns == Foreign::kNone && is_void(name);
+    out_ += void_tag ? " />" : ">";
+    if (text_) text_->start_tag(name, void_tag);
   }
 
   void end_tag() {
@@ -720,15 +821,14 @@ class StreamSanitizer {
   }
 
   void close_top() {
-    out_ += "</";
-    out_ += open_.back().name;
-    out_ += '>';
+    write_end_tag(open_.back().name);
     open_.pop_back();
   }
 
   Tokenizer tokens_;
   std::string_view base_url_;
   std::string& out_;
+  TextPass* text_;
   std::vector<OpenElement> open_;  // kept elements not closed yet
   std::string dropped_name_;       // element whose content is being dropped
   int dropped_depth_ = 0;
@@ -747,6 +847,26 @@ std::string stream_sanitize(std::string_view html, std::string_view base_url) {
   StreamSanitizer(html, base_url, out).run();
   repair_utf8(out);
   return out;
+}
+
+bool stream_sanitize_with_text(std::string_view html, std::string_view base_url, bool paragraphs,
+                               std::string& out, std::string& text) {
+  out.clear();
+  out.reserve(html.size() + html.size() / 8);
+  text.clear();
+  text.reserve(html.size() / 2);
+  TextPass pass(text, paragraphs);
+  StreamSanitizer(html, base_url, out, &pass).run();
+  // Text pieces of valid UTF-8 output are valid; output that needed repair would read
+  // back differently from the pieces.
+  bool valid = valid_utf8(out);
+  if (!valid) repair_utf8(out);
+  if (!valid || !pass.ok()) {
+    text.clear();
+    return false;
+  }
+  repair_utf8(text);
+  return true;
 }
 
 std::string stream_html_to_text(std::string_view html, bool paragraphs) {
