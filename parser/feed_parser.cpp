@@ -358,28 +358,33 @@ class FeedReader {
   void check_prefixes(pugi::xml_node root) {
     std::vector<NsDecl> scope;
     bool bad_uri = false;
+    // Names are tested for a colon where they lie (one pass, no length taken first): every
+    // element of the document goes through here.
+    auto declared = [&](const char* name) {
+      const char* colon = std::strchr(name, ':');
+      if (!colon) return true;
+      std::string_view prefix(name, static_cast<size_t>(colon - name));
+      if (prefix == "xml" || prefix == "xmlns") return true;
+      for (const auto& d : scope)
+        if (d.prefix == prefix) return true;
+      return false;
+    };
     auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
       size_t mark = scope.size();
+      bool prefixed_attribute = false;
       for (pugi::xml_attribute a : n.attributes()) {
-        std::string_view an = a.name();
-        if (!an.starts_with("xmlns")) continue;
+        const char* name = a.name();
+        prefixed_attribute = prefixed_attribute || std::strchr(name, ':') != nullptr;
+        if (std::strncmp(name, "xmlns", 5) != 0) continue;
         if (std::string_view(a.value()).find_first_of(" \t\r\n") != std::string_view::npos) {
           bad_uri = true;
           return false;
         }
-        if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
+        if (name[5] == ':') scope.push_back({std::string_view(name + 6), a.value()});
       }
-      auto declared = [&](std::string_view name) {
-        size_t colon = name.find(':');
-        if (colon == std::string_view::npos) return true;
-        std::string_view prefix = name.substr(0, colon);
-        if (prefix == "xml" || prefix == "xmlns") return true;
-        for (const auto& d : scope)
-          if (d.prefix == prefix) return true;
-        return false;
-      };
       bool ok = declared(n.name());
-      for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
+      if (prefixed_attribute)
+        for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
       for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
         if (c.type() == pugi::node_element) ok = self(self, c);
       scope.resize(mark);
