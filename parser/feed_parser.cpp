@@ -643,6 +643,20 @@ class FeedReader {
     std::string type;
   };
 
+  // sanitize() of `html` into `value`, with its text into `content` when it can be made in
+  // passing. Through buffers kept from entry to entry, so that the strings the entry keeps
+  // are allocated at their exact size: every body of a large feed is held twice (HTML and
+  // text) until normalisation.
+  bool sanitize_with_text(std::string_view html, std::string_view base, std::string& value,
+                          Content& content) {
+    bool ok = html::stream_sanitize_with_text(html, base, /*paragraphs=*/true, sanitized_, text_);
+    // As sanitize(): what surrounded dropped markup is not content. Trimming the HTML leaves
+    // its text as it is.
+    value.assign(trim(sanitized_));
+    if (ok) content.text.assign(text_);
+    return ok;
+  }
+
   // A text construct (title, summary, content, ...) with feedparser's type rules.
   // `text`, when given, receives the visible text of an HTML value (see Content::text),
   // or nothing when it could not be made in passing.
@@ -695,31 +709,35 @@ class FeedReader {
       }
       if (only_div) serialize_children(only_div, value, false);
       else serialize_children(n, value, !is_xmlish);
-    } else {
-      value = plain_text(n);
     }
-    trim_in_place(value);
-    if (base64) {
-      if (auto decoded = base64_decode(value)) value = std::move(*decoded);
-    }
-    if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
+    // An HTML body that is one CDATA section (most content:encoded) is sanitised where it
+    // lies in the document, without a copy first.
+    pugi::xml_node only = n.first_child();
+    bool direct = text && dangerous && !base64 && is_html_type(type) && !has_elements && only &&
+                  only.type() == pugi::node_cdata && !only.next_sibling();
     bool with_text = false;
-    if (is_html_type(type) && dangerous) {
-      if (text && contains_any(value, "<&>")) {
-        // Through buffers kept from entry to entry: the strings the entry keeps are then
-        // allocated at their exact size, which matters when every body of a large feed is
-        // held twice (HTML and text) until normalisation.
-        with_text = html::stream_sanitize_with_text(value, scope.base, /*paragraphs=*/true,
-                                                    sanitized_, text_);
-        // As sanitize(): what surrounded dropped markup is not content. Trimming the HTML
-        // leaves its text as it is.
-        std::string_view clean = trim(sanitized_);
-        value.clear();
-        value.shrink_to_fit();
-        value.assign(clean);
-        if (with_text) text->text.assign(text_);
+    if (direct) {
+      std::string_view body = trim(only.value());
+      if (contains_any(body, "<&>")) {
+        with_text = sanitize_with_text(body, scope.base, value, *text);
       } else {
-        sanitize_in_place(value, scope.base);
+        value.assign(body);
+      }
+    } else {
+      if (!has_elements || mode == "escaped") value = plain_text(n);
+      trim_in_place(value);
+      if (base64) {
+        if (auto decoded = base64_decode(value)) value = std::move(*decoded);
+      }
+      if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
+      if (is_html_type(type) && dangerous) {
+        if (text && contains_any(value, "<&>")) {
+          std::string html;
+          html.swap(value);
+          with_text = sanitize_with_text(html, scope.base, value, *text);
+        } else {
+          sanitize_in_place(value, scope.base);
+        }
       }
     }
     // The text was made from the value as it stands now: it only holds while nothing below
