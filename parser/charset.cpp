@@ -306,7 +306,8 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
 
   std::string candidates[] = {declared, xml_encoding, bom, "", "utf-8", "windows-1252",
                               "iso-8859-2"};
-  if (!ascii_only && !wide && bom.empty() && valid_utf8(data) && declared != "utf-8") {
+  // The UTF-8 check last: it reads the whole document.
+  if (!ascii_only && !wide && bom.empty() && declared != "utf-8" && valid_utf8(data)) {
     candidates[0] = "utf-8";
   }
   std::string tried;
