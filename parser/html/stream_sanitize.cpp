@@ -857,15 +857,15 @@ bool stream_sanitize_with_text(std::string_view html, std::string_view base_url,
   text.reserve(html.size() / 2);
   TextPass pass(text, paragraphs);
   StreamSanitizer(html, base_url, out, &pass).run();
-  // Text pieces of valid UTF-8 output are valid; output that needed repair would read
-  // back differently from the pieces.
+  // Output that needed repair would read back differently from the pieces the text was
+  // made of. Pieces of valid output are valid, and so is what decoding references and
+  // dropping soft hyphens makes of them: the text needs no repair of its own.
   bool valid = valid_utf8(out);
   if (!valid) repair_utf8(out);
   if (!valid || !pass.ok()) {
     text.clear();
     return false;
   }
-  repair_utf8(text);
   return true;
 }
 
