@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,45 @@ TEST(ParserContentText, NormalisedItemIsTheSameWithoutTheText) {
     EXPECT_EQ(with.content_text, without.content_text) << body;
     EXPECT_EQ(with.content_sha256, without.content_sha256) << body;
   }
+}
+
+// Random markup from pieces that exercise every rule of the text pass: blocks, breaks,
+// cells, pre, invisible and raw-text elements, foreign content, references, broken tags.
+TEST(ParserContentText, RandomMarkupGivesTheSameTextBothWays) {
+  static const char* const kPieces[] = {
+      "<p>", "</p>", "<div>", "</div>", "<br>", "<br/>", "</br>", "<td>", "<th>", "<tr>",
+      "<table>", "</table>", "<pre>", "</pre>", "<PRE>", "<li>", "<ul>", "</ul>", "<b>", "</b>",
+      "<title>", "</title>", "<textarea>", "</textarea>", "<iframe>", "</iframe>", "<svg>",
+      "</svg>", "<svg/>", "<math>", "</math>", "<select>", "</select>", "<option>", "<video>",
+      "</video>", "<script>", "</script>", "<style>", "</style>", "<noscript>", "</noscript>",
+      "<h2>", "</h2>", "<a href=\"/x?a=1&amp;b=2\">", "</a>", "<img src=\"i.png\">",
+      "<foreignObject>", "</foreignObject>", "<desc>", "</desc>", "<template>", "</template>",
+      "word", " ", "  ", "\n", "\t", "&amp;", "&lt;", "&gt;", "&nbsp;", "&#160;", "&#173;",
+      "\xC2\xAD", "\xC2\xA0", "&#150;", "&#x2014;", "&hellip;", "&bogus;", "&", "<", ">",
+      "<!-- c -->", "<![CDATA[x]]>", "<!doctype html>", "<?pi?>", "</", "<p class=\"a\"",
+      "\xD0\x9F\xD1\x80", "e\xCC\x81", "\xE2\x80\x9C", "</TITLE>", "<Title>", "\r\n"};
+  std::uint64_t seed = 0x2545F4914F6CDD1DULL;
+  auto next = [&seed] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return static_cast<std::size_t>(seed >> 11);
+  };
+  int made = 0;
+  for (int i = 0; i < 5000; ++i) {
+    std::string html;
+    std::size_t n = 1 + next() % 30;
+    for (std::size_t k = 0; k < n; ++k) html += kPieces[next() % std::size(kPieces)];
+    for (bool paragraphs : {true, false}) {
+      std::string out, text;
+      bool ok = html::stream_sanitize_with_text(html, "https://x.example/a/", paragraphs, out, text);
+      ASSERT_EQ(out, html::stream_sanitize(html, "https://x.example/a/")) << html;
+      if (!ok) continue;
+      ++made;
+      ASSERT_EQ(text, html::stream_html_to_text(out, paragraphs)) << html;
+    }
+  }
+  EXPECT_GT(made, 9000);
 }
 
 TEST(ParserContentText, NoTextWhenTheOutputNeededRepair) {
