@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ struct Content {
   std::string language;
   std::string base;
   std::string src;
+  // Visible text of an HTML `value` (paragraphs kept), when the parser made it while
+  // sanitising; normalisation uses it instead of reading the HTML again.
+  std::string text;
+  bool has_text = false;
 };
 
 struct Image {
@@ -121,7 +126,9 @@ struct Entry : CommonFields {
   std::string created_raw;
   std::string expired_raw;
   bool guid_is_permalink = false;
-  std::optional<FeedInfo> source;
+  // RSS <source> / Atom <source>: rare, and a FeedInfo is large, so entries hold it on the
+  // heap rather than inline (a feed can have tens of thousands of entries).
+  std::shared_ptr<const FeedInfo> source;
 };
 
 struct DocumentFacts {

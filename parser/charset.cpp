@@ -127,18 +127,44 @@ bool transcode_single_byte(iconv_t cd, std::string_view bytes, std::string* out)
     table[b].size = static_cast<std::uint8_t>(sizeof table[b].utf8 - dst_left);
     table[b].valid = true;
   }
+  // Charsets that keep ASCII as it is copy ASCII runs through without the table.
+  bool ascii_same = true;
+  for (int b = 0; b < 0x80 && ascii_same; ++b)
+    ascii_same = table[b].valid && table[b].size == 1 && table[b].utf8[0] == static_cast<char>(b);
+  auto ascii_run = [&](size_t i) {
+    size_t j = i;
+    if (!ascii_same) return j;
+    while (bytes.size() - j >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, bytes.data() + j, 8);
+      if (w & 0x8080808080808080ULL) break;
+      j += 8;
+    }
+    return j;
+  };
   size_t total = 0;
-  for (char c : bytes) {
-    const Mapping& m = table[static_cast<unsigned char>(c)];
+  for (size_t i = 0; i < bytes.size();) {
+    size_t j = ascii_run(i);
+    total += j - i;
+    i = j;
+    if (i == bytes.size()) break;
+    const Mapping& m = table[static_cast<unsigned char>(bytes[i])];
     if (!m.valid) return false;
     total += m.size;
+    ++i;
   }
   out->resize(total + 4);  // every mapping is copied as four bytes, then overwritten
   char* dst = out->data();
-  for (char c : bytes) {
-    const Mapping& m = table[static_cast<unsigned char>(c)];
+  for (size_t i = 0; i < bytes.size();) {
+    size_t j = ascii_run(i);
+    std::memcpy(dst, bytes.data() + i, j - i);
+    dst += j - i;
+    i = j;
+    if (i == bytes.size()) break;
+    const Mapping& m = table[static_cast<unsigned char>(bytes[i])];
     std::memcpy(dst, m.utf8, 4);
     dst += m.size;
+    ++i;
   }
   out->resize(total);
   return true;
@@ -280,7 +306,8 @@ DecodedText decode_document(std::string_view bytes, std::string_view content_typ
 
   std::string candidates[] = {declared, xml_encoding, bom, "", "utf-8", "windows-1252",
                               "iso-8859-2"};
-  if (!ascii_only && !wide && bom.empty() && valid_utf8(data) && declared != "utf-8") {
+  // The UTF-8 check last: it reads the whole document.
+  if (!ascii_only && !wide && bom.empty() && declared != "utf-8" && valid_utf8(data)) {
     candidates[0] = "utf-8";
   }
   std::string tried;

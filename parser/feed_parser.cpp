@@ -13,6 +13,7 @@
 #include "common/url.h"
 #include "parser/charset.h"
 #include "parser/html/sanitize.h"
+#include "parser/html/stream_sanitize.h"
 #include "parser/json_feed.h"
 #include "parser/text.h"
 #include "parser/xml_repair.h"
@@ -78,9 +79,18 @@ constexpr std::string_view kAtom10 = "http://www.w3.org/2005/Atom";
 
 enum class Level { kFeed, kEntry, kSource };
 
+// xml:base and xml:lang in effect. Most elements set neither, so a scope only views its
+// parent's values and owns a string just for what its own element sets; scopes live on the
+// stack for the duration of their element and are never copied.
 struct Scope {
-  std::string base;
-  std::string lang;
+  Scope() = default;
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+  std::string_view base;
+  std::string_view lang;
+  std::string own_base;
+  std::string own_lang;
 };
 
 struct NsDecl {
@@ -148,20 +158,23 @@ bool looks_like_html(std::string_view s) {
 }
 
 // U+0080..U+009F are never meant literally in feeds: they are windows-1252 bytes.
-void map_c1_controls(std::string& s) {
+// True when it changed `s`.
+bool map_c1_controls(std::string& s) {
   static constexpr char16_t kCp1252[32] = {
       0x20AC, 0x81,   0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
       0x2039, 0x0152, 0x8D,   0x017D, 0x8F,   0x90,   0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
       0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D,   0x017E, 0x0178};
-  if (s.find('\xC2') == std::string::npos) return;
+  if (s.find('\xC2') == std::string::npos) return false;
   std::string out;
   out.reserve(s.size());
+  bool changed = false;
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c == 0xC2 && i + 1 < s.size()) {
       auto d = static_cast<unsigned char>(s[i + 1]);
       if (d >= 0x80 && d <= 0x9F) {
         append_utf8(out, kCp1252[d - 0x80]);
+        changed = true;
         ++i;
         continue;
       }
@@ -169,18 +182,20 @@ void map_c1_controls(std::string& s) {
     out += static_cast<char>(c);
   }
   s.swap(out);
+  return changed;
 }
 
 // UTF-8 that was read as ISO-8859-1 and encoded again ("â€¦" for "…"): when every
 // non-ASCII character is below U+0100 and their bytes form valid UTF-8, undo it.
-void undo_double_encoding(std::string& s) {
+// True when it changed `s`.
+bool undo_double_encoding(std::string& s) {
   // Check before building anything: most text is ASCII or has characters above U+00FF.
   size_t first = first_non_ascii(s);
-  if (first == s.size()) return;
+  if (first == s.size()) return false;
   for (size_t i = first; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) continue;
-    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return;
+    if ((c != 0xC2 && c != 0xC3) || i + 1 == s.size()) return false;
     ++i;
   }
   std::string bytes;
@@ -195,7 +210,9 @@ void undo_double_encoding(std::string& s) {
       ++i;
     }
   }
-  if (valid_utf8(bytes)) s.swap(bytes);
+  if (!valid_utf8(bytes)) return false;
+  s.swap(bytes);
+  return true;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {
@@ -322,8 +339,10 @@ class FeedReader {
     }
     Scope scope;
     scope.base = info_.base_url;
-    if (!info_.content_location.empty())
-      scope.base = resolve_url(info_.base_url, info_.content_location);
+    if (!info_.content_location.empty()) {
+      scope.own_base = resolve_url(info_.base_url, info_.content_location);
+      scope.base = scope.own_base;
+    }
     scope.lang = info_.content_language;
     // Before read_root, which releases the entries' nodes as it reads them; read_root
     // reports nothing but undeclared prefixes, so the first reason is the same.
@@ -339,28 +358,33 @@ class FeedReader {
   void check_prefixes(pugi::xml_node root) {
     std::vector<NsDecl> scope;
     bool bad_uri = false;
+    // Names are tested for a colon where they lie (one pass, no length taken first): every
+    // element of the document goes through here.
+    auto declared = [&](const char* name) {
+      const char* colon = std::strchr(name, ':');
+      if (!colon) return true;
+      std::string_view prefix(name, static_cast<size_t>(colon - name));
+      if (prefix == "xml" || prefix == "xmlns") return true;
+      for (const auto& d : scope)
+        if (d.prefix == prefix) return true;
+      return false;
+    };
     auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
       size_t mark = scope.size();
+      bool prefixed_attribute = false;
       for (pugi::xml_attribute a : n.attributes()) {
-        std::string_view an = a.name();
-        if (!an.starts_with("xmlns")) continue;
+        const char* name = a.name();
+        prefixed_attribute = prefixed_attribute || std::strchr(name, ':') != nullptr;
+        if (std::strncmp(name, "xmlns", 5) != 0) continue;
         if (std::string_view(a.value()).find_first_of(" \t\r\n") != std::string_view::npos) {
           bad_uri = true;
           return false;
         }
-        if (an.starts_with("xmlns:")) scope.push_back({an.substr(6), a.value()});
+        if (name[5] == ':') scope.push_back({std::string_view(name + 6), a.value()});
       }
-      auto declared = [&](std::string_view name) {
-        size_t colon = name.find(':');
-        if (colon == std::string_view::npos) return true;
-        std::string_view prefix = name.substr(0, colon);
-        if (prefix == "xml" || prefix == "xmlns") return true;
-        for (const auto& d : scope)
-          if (d.prefix == prefix) return true;
-        return false;
-      };
       bool ok = declared(n.name());
-      for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
+      if (prefixed_attribute)
+        for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
       for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
         if (c.type() == pugi::node_element) ok = self(self, c);
       scope.resize(mark);
@@ -417,24 +441,35 @@ class FeedReader {
     bool found = false;
     std::string_view uri;
     // A declaration on the element itself applies to its own name.
-    std::string own = prefix.empty() ? std::string("xmlns") : "xmlns:" + std::string(prefix);
-    if (pugi::xml_attribute decl = n.attribute(own.c_str())) {
-      uri = decl.value();
-      found = true;
-    } else {
-      uri = lookup_ns(prefix, &found);
+    for (pugi::xml_attribute a : n.attributes()) {
+      std::string_view an = a.name();
+      if (!an.starts_with("xmlns")) continue;
+      an.remove_prefix(5);
+      if (prefix.empty() ? an.empty()
+                         : (an.size() == prefix.size() + 1 && an[0] == ':' && an.substr(1) == prefix)) {
+        uri = a.value();
+        found = true;
+        break;
+      }
     }
+    if (!found) uri = lookup_ns(prefix, &found);
     if (uri_out) *uri_out = uri;
     std::string name;
+    auto append_lower = [&name](std::string_view part) {
+      size_t at = name.size();
+      name.append(part);
+      for (size_t k = at; k < name.size(); ++k)
+        if (name[k] >= 'A' && name[k] <= 'Z') name[k] = static_cast<char>(name[k] + 32);
+    };
     if (!prefix.empty() && !found) {
       if (prefix != "xml") note_bozo("undeclared namespace prefix");
-      name = ascii_lower(prefix);
+      append_lower(prefix);
       name += ':';
     } else if (!uri.empty()) {
-      std::string lower = ascii_lower(trim(uri));
+      std::string_view trimmed = trim(uri);
       bool known = false;
       for (const auto& k : kNamespaces) {
-        if (k.uri == lower) {
+        if (iequals(k.uri, trimmed)) {  // the table is lower-case
           known = true;
           if (!k.prefix.empty()) {
             name = k.prefix;
@@ -444,27 +479,37 @@ class FeedReader {
         }
       }
       if (!known && !prefix.empty()) {
-        name = ascii_lower(prefix);
+        append_lower(prefix);
         name += ':';
       }
     }
-    name += ascii_lower(local);
+    append_lower(local);
     return name;
   }
 
-  Scope child_scope(pugi::xml_node n, const Scope& parent) {
-    Scope s;
-    pugi::xml_attribute base = n.attribute("xml:base");
-    s.base = base ? resolve_url(parent.base, attr_text(base)) : parent.base;
-    pugi::xml_attribute lang = n.attribute("xml:lang");
+  // Fills `s`, the scope of `n` inside `parent`.
+  void child_scope(pugi::xml_node n, const Scope& parent, Scope& s) {
+    pugi::xml_attribute base, lang;
+    for (pugi::xml_attribute a : n.attributes()) {
+      const char* name = a.name();
+      if (name[0] != 'x' || std::strncmp(name, "xml:", 4) != 0) continue;
+      if (!base && std::strcmp(name + 4, "base") == 0) base = a;
+      else if (!lang && std::strcmp(name + 4, "lang") == 0) lang = a;
+    }
+    if (base) {
+      s.own_base = resolve_url(parent.base, attr_text(base));
+      s.base = s.own_base;
+    } else {
+      s.base = parent.base;
+    }
     if (lang) {
-      s.lang = attr_text(lang);
-      for (auto& c : s.lang)
+      s.own_lang = attr_text(lang);
+      for (auto& c : s.own_lang)
         if (c == '_') c = '-';
+      s.lang = s.own_lang;
     } else {
       s.lang = parent.lang;
     }
-    return s;
   }
 
   std::string attr_text(pugi::xml_attribute a) {
@@ -520,7 +565,11 @@ class FeedReader {
     }
     return out;
   }
-  std::string text(pugi::xml_node n) { return std::string(trim(plain_text(n))); }
+  std::string text(pugi::xml_node n) {
+    std::string s = plain_text(n);
+    trim_in_place(s);
+    return s;
+  }
 
   // Inline markup of `n`'s children serialised back to XML, prefixes dropped.
   void serialize_children(pugi::xml_node n, std::string& out, bool skip_div) {
@@ -592,17 +641,28 @@ class FeedReader {
   struct TextValue {
     std::string value;
     std::string type;
-    std::string language;
-    std::string base;
-    std::string src;
   };
 
+  // sanitize() of `html` into `value`, with its text into `content` when it can be made in
+  // passing. Through buffers kept from entry to entry, so that the strings the entry keeps
+  // are allocated at their exact size: every body of a large feed is held twice (HTML and
+  // text) until normalisation.
+  bool sanitize_with_text(std::string_view html, std::string_view base, std::string& value,
+                          Content& content) {
+    bool ok = html::stream_sanitize_with_text(html, base, /*paragraphs=*/true, sanitized_, text_);
+    // As sanitize(): what surrounded dropped markup is not content. Trimming the HTML leaves
+    // its text as it is.
+    value.assign(trim(sanitized_));
+    if (ok) content.text.assign(text_);
+    return ok;
+  }
+
   // A text construct (title, summary, content, ...) with feedparser's type rules.
+  // `text`, when given, receives the visible text of an HTML value (see Content::text),
+  // or nothing when it could not be made in passing.
   TextValue text_construct(pugi::xml_node n, const Scope& scope, std::string_view default_type,
-                           bool dangerous = true) {
+                           bool dangerous = true, Content* text = nullptr) {
     TextValue t;
-    t.language = scope.lang;
-    t.base = scope.base;
     std::string type = ascii_lower(trim(attr(n, "type")));
     if (type == "text") type = "text/plain";
     else if (type == "html") type = "text/html";
@@ -649,17 +709,45 @@ class FeedReader {
       }
       if (only_div) serialize_children(only_div, value, false);
       else serialize_children(n, value, !is_xmlish);
+    }
+    // An HTML body that is one CDATA section (most content:encoded) is sanitised where it
+    // lies in the document, without a copy first.
+    pugi::xml_node only = n.first_child();
+    bool direct = text && dangerous && !base64 && is_html_type(type) && !has_elements && only &&
+                  only.type() == pugi::node_cdata && !only.next_sibling();
+    bool with_text = false;
+    if (direct) {
+      std::string_view body = trim(only.value());
+      if (contains_any(body, "<&>")) {
+        with_text = sanitize_with_text(body, scope.base, value, *text);
+      } else {
+        value.assign(body);
+      }
     } else {
-      value = plain_text(n);
+      if (!has_elements || mode == "escaped") value = plain_text(n);
+      trim_in_place(value);
+      if (base64) {
+        if (auto decoded = base64_decode(value)) value = std::move(*decoded);
+      }
+      if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
+      if (is_html_type(type) && dangerous) {
+        if (text && contains_any(value, "<&>")) {
+          std::string html;
+          html.swap(value);
+          with_text = sanitize_with_text(html, scope.base, value, *text);
+        } else {
+          sanitize_in_place(value, scope.base);
+        }
+      }
     }
-    trim_in_place(value);
-    if (base64) {
-      if (auto decoded = base64_decode(value)) value = std::move(*decoded);
+    // The text was made from the value as it stands now: it only holds while nothing below
+    // changes the value.
+    bool changed = out_.document.encoding == "utf-8" && undo_double_encoding(value);
+    changed = map_c1_controls(value) || changed;
+    if (text) {
+      text->has_text = with_text && !changed;
+      if (!text->has_text) std::string().swap(text->text);
     }
-    if (!is_atom_ && type == "text/plain" && looks_like_html(value)) type = "text/html";
-    if (is_html_type(type) && dangerous) sanitize_in_place(value, scope.base);
-    if (out_.document.encoding == "utf-8") undo_double_encoding(value);
-    map_c1_controls(value);
     t.value = std::move(value);
     t.type = type;
     return t;
@@ -701,7 +789,8 @@ class FeedReader {
     for (pugi::xml_node c : n.children()) {
       if (c.type() != pugi::node_element) continue;
       std::string q = qname(c);
-      Scope cs = child_scope(c, scope);
+      Scope cs;
+      child_scope(c, scope, cs);
       if (q == "name" || q == "itunes:name") p.name = text(c);
       else if (q == "email" || q == "itunes:email") p.email = text(c);
       else if (q == "uri" || q == "url" || q == "homepage") p.uri = resolve_url(cs.base, text(c));
@@ -771,7 +860,8 @@ class FeedReader {
     for (pugi::xml_node c : n.children()) {
       if (c.type() != pugi::node_element) continue;
       std::string q = qname(c);
-      Scope cs = child_scope(c, scope);
+      Scope cs;
+      child_scope(c, scope, cs);
       if (q == "url") img.url = resolve_url(cs.base, text(c));
       else if (q == "title") img.title = text_construct(c, cs, "text/plain").value;
       else if (q == "link") img.link = resolve_url(cs.base, text(c));
@@ -791,7 +881,8 @@ class FeedReader {
       if (n.type() == pugi::node_element) {
         size_t ns_mark = ns_.size();
         push_namespaces(n);
-        Scope s = child_scope(n, scope);
+        Scope s;
+        child_scope(n, scope, s);
         read_field(n, qname(n), s, level, c, feed, entry);
         ns_.resize(ns_mark);
       }
@@ -840,7 +931,8 @@ class FeedReader {
       TextValue t = text_construct(n, s, "text/html");
       if (entry && summary_from_ == "summary") {
         // Both <summary> and <description>: the second one is the body.
-        entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+        entry->content.push_back(
+            {std::move(t.value), std::move(t.type), std::string(s.lang), std::string(s.base), ""});
       } else if (entry) {
         summary_from_ = "description";
         entry->summary = std::move(t.value);
@@ -854,7 +946,8 @@ class FeedReader {
       if (entry) {
         if (q == "itunes:summary" && !entry->summary.empty()) return;
         if (q == "summary" && !is_atom_ && summary_from_ == "description") {
-          entry->content.push_back({std::move(t.value), std::move(t.type), s.lang, s.base, ""});
+          entry->content.push_back(
+            {std::move(t.value), std::move(t.type), std::string(s.lang), std::string(s.base), ""});
           return;
         }
         if (q == "summary") summary_from_ = "summary";
@@ -885,7 +978,7 @@ class FeedReader {
         ct.value = sanitize(trim(v), s.base);
         ct.type = std::string(def);
       } else {
-        TextValue t = text_construct(n, s, def);
+        TextValue t = text_construct(n, s, def, /*dangerous=*/true, &ct);
         ct.value = std::move(t.value);
         ct.type = std::move(t.type);
       }
@@ -976,7 +1069,7 @@ class FeedReader {
           src.ext["href"] = src.link;
         }
       }
-      entry->source = std::move(src);
+      entry->source = std::make_shared<const FeedInfo>(std::move(src));
     } else if (q == "image") {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
@@ -1251,7 +1344,8 @@ class FeedReader {
   }
 
   void read_entry(pugi::xml_node n, const Scope& scope) {
-    Entry e;
+    // Built in place: an Entry is large, and nothing else is added to the list while it is read.
+    Entry& e = out_.entries.emplace_back();
     guid_link_.clear();
     summary_from_.clear();
     if (version_ == "cdf") {
@@ -1292,7 +1386,6 @@ class FeedReader {
       }
     }
     if (e.language.empty()) e.language = scope.lang;
-    out_.entries.push_back(std::move(e));
   }
 
   // ----- roots -----
@@ -1324,7 +1417,8 @@ class FeedReader {
     push_namespaces(root);
     std::string_view uri;
     std::string q = qname(root, &uri);
-    Scope scope = child_scope(root, parent_scope);
+    Scope scope;
+    child_scope(root, parent_scope, scope);
     FeedInfo& feed = out_.feed;
     if (q == "rss") {
       std::string v(trim(attr(root, "version")));
@@ -1416,6 +1510,8 @@ class FeedReader {
   std::string version_;
   std::string guid_link_;
   std::string summary_from_;  // which element gave the entry summary (RSS pairs)
+  std::string sanitized_;     // scratch for sanitised bodies and their text
+  std::string text_;
   bool is_atom_ = false;
   bool netscape_ = false;
 };

@@ -78,7 +78,7 @@ const Content* best_content(const Entry& entry) {
 
 Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions& options) {
   Item item;
-  const std::string feed_url(options.feed_url);
+  const std::string_view feed_url = options.feed_url;
   // The parser resolved links against the document; anything still relative uses the feed url.
   item.link = entry.link.empty() ? std::string() : resolve_url(feed_url, entry.link);
   item.url = item.link.empty() ? std::string()
@@ -91,7 +91,14 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   if (const Content* c = best_content(entry)) {
     if (is_html(c->type)) {
       item.content_html = c->value;  // sanitised by the parser already
-      item.content_text = plain(c->value, c->type, true);
+      if (c->has_text && contains_any(c->value, "<&")) {
+        // What plain() would make of the HTML, read by the parser while sanitising it.
+        item.content_text = c->text;
+        trim_in_place(item.content_text);
+        nfc_in_place(item.content_text);
+      } else {
+        item.content_text = plain(c->value, c->type, true);
+      }
     } else {
       std::string escaped;
       xml_escape(c->value, escaped);
@@ -110,10 +117,10 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   if (!item.url.empty()) {
     item.key = item.url;
   } else if (!entry.id.empty()) {
-    item.key = feed_url + "#" + entry.id;
+    item.key = std::string(feed_url) + "#" + entry.id;
   } else {
     std::string published = entry.published ? format_rfc3339(*entry.published) : std::string();
-    item.key = feed_url + "#" +
+    item.key = std::string(feed_url) + "#" +
                sha256_hex(item.title + "\n" + published + "\n" + item.content_text +
                           "\n" + item.summary);
   }
@@ -142,11 +149,18 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
       }
   }
   item.enclosures = entry.enclosures;
-  item.feed = {feed_url, plain(feed.feed.title, feed.feed.title_type), feed.feed.link};
+  item.feed = {std::string(feed_url), plain(feed.feed.title, feed.feed.title_type),
+               feed.feed.link};
   // A revision is a change a reader would see: the title or the body text. The summary is
   // left out because feeds carrying the same story differ in whether they send a teaser,
   // and content_text already falls back to the summary when there is no body.
-  item.content_sha256 = sha256_hex(item.title + '\x1f' + item.content_text);
+  // The hashed text is built in a buffer kept between calls: bodies are kilobytes long.
+  thread_local std::string revision;
+  revision.assign(item.title);
+  revision += '\x1f';
+  revision += item.content_text;
+  item.content_sha256 = sha256_hex(revision);
+  if (revision.capacity() > (1u << 20)) std::string().swap(revision);  // not after a huge one
   return item;
 }
 

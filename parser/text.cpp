@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -51,6 +52,26 @@ inline const unsigned char* skip_ascii(const unsigned char* p, const unsigned ch
   return p;
 }
 
+#if defined(__SSE2__)
+// Masks of a 16-byte block: bytes >= 0x80, continuation bytes (0x80..0xBF) and lead bytes of
+// two-byte characters (0xC2..0xDF).
+struct HighBytes {
+  unsigned high;
+  unsigned cont;
+  unsigned lead2;
+};
+inline HighBytes classify_block(const unsigned char* p) {
+  __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  // As signed bytes: continuations are -128..-65, two-byte leads -62..-33.
+  __m128i cont = _mm_cmplt_epi8(b, _mm_set1_epi8(-64));
+  __m128i lead2 = _mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8(-63)),
+                                _mm_cmplt_epi8(b, _mm_set1_epi8(-32)));
+  return {static_cast<unsigned>(_mm_movemask_epi8(b)),
+          static_cast<unsigned>(_mm_movemask_epi8(cont)),
+          static_cast<unsigned>(_mm_movemask_epi8(lead2))};
+}
+#endif
+
 }  // namespace
 
 std::string_view html_entity(std::string_view name) {
@@ -61,6 +82,18 @@ std::string_view html_entity(std::string_view name) {
     for (const auto& e : kEntities) t.emplace(e.name, e.value);
     return t;
   }();
+  // The names feeds use most, checked before hashing; their values come from the table.
+  static constexpr std::string_view kCommon[] = {"nbsp",   "amp",    "quot",  "rsquo",
+                                                 "ldquo",  "rdquo",  "lsquo", "mdash",
+                                                 "ndash",  "hellip", "lt",    "gt"};
+  static const auto kCommonValues = [] {
+    std::array<std::string_view, std::size(kCommon)> v{};
+    for (size_t i = 0; i < std::size(kCommon); ++i) v[i] = kTable.at(kCommon[i]);
+    return v;
+  }();
+  for (size_t i = 0; i < std::size(kCommon); ++i)
+    if (kCommon[i].size() == name.size() && kCommon[i][0] == name[0] && kCommon[i] == name)
+      return kCommonValues[i];
   auto it = kTable.find(name);
   return it == kTable.end() ? std::string_view() : it->second;
 }
@@ -185,6 +218,20 @@ bool valid_utf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+#if defined(__SSE2__)
+    // Blocks of ASCII and whole two-byte characters (Latin, Greek, Cyrillic ...) are valid
+    // as they stand; a block with anything else, or that ends on a lead byte, is left to
+    // the loop below.
+    while (end - p >= 16) {
+      HighBytes m = classify_block(p);
+      if (m.high == 0) {
+        p += 16;
+        continue;
+      }
+      if ((m.high & ~(m.cont | m.lead2)) != 0 || ((m.lead2 << 1) & 0xFFFF) != m.cont) break;
+      p += (m.lead2 & 0x8000u) ? 15 : 16;  // a lead in the last byte: its pair is ahead
+    }
+#endif
     p = skip_ascii(p, end);
     if (p >= end) break;
     unsigned char c = *p;
@@ -242,6 +289,18 @@ size_t first_control_char(std::string_view s) {
   };
   constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
   size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i k1f = _mm_set1_epi8(0x1F);
+  for (; i + 16 <= s.size(); i += 16) {
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    __m128i low = _mm_cmpeq_epi8(_mm_min_epu8(b, k1f), b);  // b <= 0x1F
+    __m128i allowed = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('\t')), _mm_cmpeq_epi8(b, _mm_set1_epi8('\n'))),
+        _mm_cmpeq_epi8(b, _mm_set1_epi8('\r')));
+    unsigned found = static_cast<unsigned>(_mm_movemask_epi8(_mm_andnot_si128(allowed, low)));
+    if (found != 0) return i + static_cast<size_t>(__builtin_ctz(found));
+  }
+#endif
   for (; i + 8 <= s.size(); i += 8) {
     std::uint64_t w;
     std::memcpy(&w, s.data() + i, 8);
@@ -307,6 +366,25 @@ bool may_need_nfc(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
+#if defined(__SSE2__)
+    // Whole blocks of ASCII, continuation bytes and the lead bytes the loop below steps
+    // over (0xC2..0xCB, 0xD0, 0xD1) hold no character that needs NFC.
+    if (end - p >= 16) {
+      HighBytes m = classify_block(p);
+      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+      __m128i below_cc = _mm_cmplt_epi8(b, _mm_set1_epi8(static_cast<char>(0xCC)));
+      __m128i cyrillic = _mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8(static_cast<char>(0xD0))),
+                                      _mm_cmpeq_epi8(b, _mm_set1_epi8(static_cast<char>(0xD1))));
+      unsigned stable = m.cont | static_cast<unsigned>(_mm_movemask_epi8(
+                                     _mm_or_si128(below_cc, cyrillic)));
+      if ((m.high & ~stable) == 0) {
+        p += 16;
+        // Continuation bytes ahead belong to a character this block began.
+        while (p < end && (*p & 0xC0) == 0x80) ++p;
+        continue;
+      }
+    }
+#endif
     unsigned char c = *p;
     if (c < 0x80) {
       p = skip_ascii(p + 1, end);

@@ -216,32 +216,144 @@ class Tokenizer {
   std::vector<RawAttribute> attrs_;
 };
 
-// Start tags that end an open paragraph.
-bool closes_paragraph(std::string_view name) {
-  return one_of(name, {"address", "article", "aside", "blockquote", "center", "details",
-                       "dialog", "dir", "div", "dl", "fieldset", "figcaption", "figure",
-                       "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-                       "hr", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-                       "table", "ul"});
+// What the sanitiser and the text pass need to know about an HTML element name.
+enum TagFlag : std::uint8_t {
+  kClosesParagraph = 1,  // a start tag that ends an open paragraph
+  kVoid = 2,
+  kRawText = 4,         // content is raw text in HTML: markup inside is not markup
+  kSanitizerDrops = 8,  // dropped together with everything inside by the sanitiser
+  kBlock = 16,          // a block for the text pass
+  kInvisible = 32,      // content never shown, for the text pass
+};
+
+// Every tag is looked up several times; one table probe by length and first letter
+// replaces a scan of each list.
+std::uint8_t tag_flags(std::string_view name) {
+  struct Named {
+    std::string_view name;
+    std::uint8_t flags;
+  };
+  static constexpr Named kNames[] = {
+      {"address", kClosesParagraph | kBlock},
+      {"applet", kSanitizerDrops | kInvisible},
+      {"area", kVoid},
+      {"article", kClosesParagraph | kBlock},
+      {"aside", kClosesParagraph | kBlock},
+      {"audio", kInvisible},
+      {"base", kVoid},
+      {"basefont", kVoid},
+      {"blockquote", kClosesParagraph | kBlock},
+      {"body", kBlock},
+      {"br", kVoid},
+      {"canvas", kInvisible},
+      {"caption", kBlock},
+      {"center", kClosesParagraph | kBlock},
+      {"col", kVoid},
+      {"command", kVoid},
+      {"dd", kBlock},
+      {"details", kClosesParagraph | kBlock},
+      {"dialog", kClosesParagraph},
+      {"dir", kClosesParagraph | kBlock},
+      {"div", kClosesParagraph | kBlock},
+      {"dl", kClosesParagraph | kBlock},
+      {"dt", kBlock},
+      {"embed", kVoid},
+      {"fieldset", kClosesParagraph | kBlock},
+      {"figcaption", kClosesParagraph | kBlock},
+      {"figure", kClosesParagraph | kBlock},
+      {"footer", kClosesParagraph | kBlock},
+      {"form", kClosesParagraph | kBlock},
+      {"frame", kVoid},
+      {"frameset", kSanitizerDrops | kInvisible},
+      {"h1", kClosesParagraph | kBlock},
+      {"h2", kClosesParagraph | kBlock},
+      {"h3", kClosesParagraph | kBlock},
+      {"h4", kClosesParagraph | kBlock},
+      {"h5", kClosesParagraph | kBlock},
+      {"h6", kClosesParagraph | kBlock},
+      {"head", kSanitizerDrops | kInvisible},
+      {"header", kClosesParagraph | kBlock},
+      {"hgroup", kClosesParagraph | kBlock},
+      {"hr", kClosesParagraph | kVoid | kBlock},
+      {"html", kBlock},
+      {"iframe", kRawText | kInvisible},
+      {"img", kVoid},
+      {"input", kVoid},
+      {"isindex", kVoid},
+      {"keygen", kVoid},
+      {"legend", kBlock},
+      {"li", kBlock},
+      {"link", kVoid},
+      {"main", kClosesParagraph | kBlock},
+      {"menu", kClosesParagraph | kBlock},
+      {"meta", kVoid},
+      {"nav", kClosesParagraph | kBlock},
+      {"noembed", kRawText | kSanitizerDrops | kInvisible},
+      {"noframes", kRawText | kSanitizerDrops | kInvisible},
+      {"noscript", kBlock},
+      {"object", kInvisible},
+      {"ol", kClosesParagraph | kBlock},
+      {"option", kBlock},
+      {"p", kClosesParagraph | kBlock},
+      {"param", kVoid},
+      {"plaintext", kRawText | kSanitizerDrops | kInvisible},
+      {"pre", kClosesParagraph | kBlock},
+      {"script", kRawText | kSanitizerDrops | kInvisible},
+      {"section", kClosesParagraph | kBlock},
+      {"select", kInvisible},
+      {"source", kVoid},
+      {"style", kRawText | kSanitizerDrops | kInvisible},
+      {"summary", kClosesParagraph | kBlock},
+      {"svg", kInvisible},
+      {"table", kClosesParagraph | kBlock},
+      {"tbody", kBlock},
+      {"template", kSanitizerDrops | kInvisible},
+      {"textarea", kRawText | kInvisible},
+      {"tfoot", kBlock},
+      {"thead", kBlock},
+      {"title", kRawText},
+      {"tr", kBlock},
+      {"track", kVoid},
+      {"ul", kClosesParagraph | kBlock},
+      {"video", kInvisible},
+      {"wbr", kVoid},
+      {"xmp", kRawText | kSanitizerDrops | kInvisible},
+  };
+  constexpr std::size_t kMaxLength = 16;
+  struct Bucket {
+    std::uint8_t begin = 0;
+    std::uint8_t count = 0;
+  };
+  // kNames sorted by (length, first letter) into buckets.
+  static const auto kIndex = [] {
+    struct Index {
+      std::array<Named, std::size(kNames)> sorted{};
+      std::array<std::array<Bucket, 26>, kMaxLength + 1> buckets{};
+    } index;
+    std::size_t k = 0;
+    for (std::size_t len = 1; len <= kMaxLength; ++len)
+      for (char first = 'a'; first <= 'z'; ++first) {
+        Bucket& b = index.buckets[len][static_cast<std::size_t>(first - 'a')];
+        b.begin = static_cast<std::uint8_t>(k);
+        for (const Named& n : kNames)
+          if (n.name.size() == len && n.name[0] == first) index.sorted[k++] = n;
+        b.count = static_cast<std::uint8_t>(k - b.begin);
+      }
+    return index;
+  }();
+  if (name.empty() || name.size() > kMaxLength || name[0] < 'a' || name[0] > 'z') return 0;
+  const Bucket& b = kIndex.buckets[name.size()][static_cast<std::size_t>(name[0] - 'a')];
+  for (std::size_t i = b.begin; i < b.begin + b.count; ++i)
+    if (kIndex.sorted[i].name == name) return kIndex.sorted[i].flags;
+  return 0;
 }
 
-bool is_void(std::string_view name) {
-  return one_of(name, {"area", "base", "basefont", "br", "col", "command", "embed", "frame",
-                       "hr", "img", "input", "isindex", "keygen", "link", "meta", "param",
-                       "source", "track", "wbr"});
-}
-
-// Elements whose content is raw text in HTML: markup inside is not markup.
-bool has_raw_text(std::string_view name) {
-  return one_of(name, {"script", "style", "xmp", "iframe", "noembed", "noframes", "textarea",
-                       "title", "plaintext"});
-}
-
-// Elements dropped together with everything inside them by the sanitiser.
-bool sanitizer_drops(std::string_view name) {
-  return one_of(name, {"script", "style", "applet", "template", "noembed", "noframes", "head",
-                       "frameset", "xmp", "plaintext"});
-}
+bool closes_paragraph(std::string_view name) { return tag_flags(name) & kClosesParagraph; }
+bool is_void(std::string_view name) { return tag_flags(name) & kVoid; }
+bool has_raw_text(std::string_view name) { return tag_flags(name) & kRawText; }
+bool sanitizer_drops(std::string_view name) { return tag_flags(name) & kSanitizerDrops; }
+bool is_block_name(std::string_view name) { return tag_flags(name) & kBlock; }
+bool is_invisible_name(std::string_view name) { return tag_flags(name) & kInvisible; }
 
 // cp1252 code points a numeric reference in 128..159 means (feedparser maps them).
 constexpr char32_t kCp1252[32] = {
@@ -385,15 +497,109 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return true;
 }
 
+// The text pass of stream_html_to_text, driven by what the sanitiser writes instead of by
+// tokenizing its output again: every text run, start tag and end tag the sanitiser writes
+// arrives here in output order, and is treated as stream_html_to_text treats the token it
+// would read back. Anything that pass would read differently (markup inside <title>) marks
+// the text unusable, and the caller computes it the slow way.
+class TextPass {
+ public:
+  TextPass(std::string& out, bool paragraphs) : writer_(out, paragraphs) {}
+
+  bool ok() const { return ok_; }
+
+  // `text` as the sanitiser wrote it: references as written, markup escaped.
+  void text(std::string_view text) {
+    if (hidden_depth_ > 0 || mode_ == Raw::kSkip) return;
+    decoded_.clear();
+    decode_references(text, decoded_, nullptr, nullptr);
+    writer_.text(decoded_, mode_ == Raw::kNone && pre_depth_ > 0);
+  }
+
+  // `self_closing`: written as `<name ... />`.
+  void start_tag(std::string_view written, bool self_closing) {
+    if (mode_ == Raw::kSkip) return;  // inside raw text: not markup for the text pass
+    if (mode_ == Raw::kPlain) {
+      ok_ = false;
+      return;
+    }
+    std::string_view name = lower_name(written);
+    if (hidden_depth_ > 0) {
+      if (name == hidden_name_) ++hidden_depth_;
+      return;
+    }
+    std::uint8_t flags = tag_flags(name);
+    if (flags & kInvisible) {
+      if (flags & kRawText) {
+        enter_raw(name, Raw::kSkip);
+      } else if (!self_closing) {
+        hidden_name_.assign(name);
+        hidden_depth_ = 1;
+      }
+      return;
+    }
+    if (name == "br") writer_.line_break();
+    if (name == "td" || name == "th") writer_.space();
+    if (name == "pre") ++pre_depth_;
+    if (flags & kBlock) writer_.block_break();
+    if (flags & kRawText) enter_raw(name, Raw::kPlain);  // title: its text is plain
+  }
+
+  void end_tag(std::string_view written) {
+    std::string_view name = lower_name(written);
+    if (mode_ != Raw::kNone) {
+      if (name != raw_name_) {
+        if (mode_ == Raw::kPlain) ok_ = false;
+        return;
+      }
+      mode_ = Raw::kNone;
+    }
+    if (hidden_depth_ > 0) {
+      if (name == hidden_name_) --hidden_depth_;
+      return;
+    }
+    if (name == "pre" && pre_depth_ > 0) --pre_depth_;
+    if (name == "br") writer_.line_break();
+    if (tag_flags(name) & kBlock) writer_.block_break();
+  }
+
+ private:
+  // Raw text after a start tag, up to its end tag: skipped, or written as plain text.
+  enum class Raw { kNone, kSkip, kPlain };
+
+  void enter_raw(std::string_view name, Raw mode) {
+    raw_name_.assign(name);
+    mode_ = mode;
+  }
+
+  std::string_view lower_name(std::string_view written) {
+    name_.assign(written);
+    for (char& c : name_) c = lower(c);
+    return name_;
+  }
+
+  TextWriter writer_;
+  std::string decoded_;
+  std::string name_;
+  std::string hidden_name_;  // invisible element whose content is being skipped
+  int hidden_depth_ = 0;
+  int pre_depth_ = 0;
+  Raw mode_ = Raw::kNone;
+  std::string raw_name_;
+  bool ok_ = true;
+};
+
 class StreamSanitizer {
  public:
-  StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out)
-      : tokens_(html, /*cdata_as_text=*/true), base_url_(base_url), out_(out) {}
+  // `text`, when given, follows the output (see TextPass).
+  StreamSanitizer(std::string_view html, std::string_view base_url, std::string& out,
+                  TextPass* text = nullptr)
+      : tokens_(html, /*cdata_as_text=*/true), base_url_(base_url), out_(out), text_(text) {}
 
   void run() {
     for (TokenKind kind = tokens_.next(); kind != TokenKind::kEnd; kind = tokens_.next()) {
       if (kind == TokenKind::kText) {
-        if (dropped_depth_ == 0) write_text_as_written(tokens_.text(), out_);
+        if (dropped_depth_ == 0) write_text(tokens_.text());
       } else if (kind == TokenKind::kStartTag) {
         start_tag();
       } else {
@@ -415,6 +621,19 @@ class StreamSanitizer {
     std::size_t begin;
     std::size_t end;
   };
+
+  void write_text(std::string_view text) {
+    std::size_t at = out_.size();
+    write_text_as_written(text, out_);
+    if (text_) text_->text(std::string_view(out_).substr(at));
+  }
+
+  void write_end_tag(std::string_view name) {
+    out_ += "</";
+    out_.append(name);
+    out_ += '>';
+    if (text_) text_->end_tag(name);
+  }
 
   Foreign context() const { return open_.empty() ? Foreign::kNone : open_.back().inside; }
 
@@ -457,19 +676,13 @@ class StreamSanitizer {
     // sanitised like the rest.
     if (has_raw_text(name) && name != "iframe") {
       std::string element(name);
-      write_text_as_written(tokens_.raw_text(element), out_);
-      if (keep) {
-        out_ += "</";
-        out_ += element;
-        out_ += '>';
-      }
+      write_text(tokens_.raw_text(element));
+      if (keep) write_end_tag(element);
       return;
     }
     if (!keep || is_void(name)) return;
     if (tokens_.self_closing()) {
-      out_ += "</";
-      out_.append(name);
-      out_ += '>';
+      write_end_tag(name);
       return;
     }
     open_.push_back({std::string(name), context()});
@@ -492,9 +705,7 @@ class StreamSanitizer {
     }
     write_start_tag(written, ns);
     if (tokens_.self_closing()) {
-      out_ += "</";
-      out_.append(written);
-      out_ += '>';
+      write_end_tag(written);
       return;
     }
     open_.push_back({std::string(written), ns});
@@ -545,15 +756,20 @@ class StreamSanitizer {
       // checked is what a reader of the output decodes.
       as_written_.clear();
       write_text_as_written(a.value, as_written_, /*attribute=*/true);
-      decoded_.clear();
-      decode_references(as_written_, decoded_, nullptr, nullptr);
+      // Most values hold no reference: they read back as written.
+      std::string_view decoded = as_written_;
+      if (as_written_.find('&') != std::string::npos) {
+        decoded_.clear();
+        decode_references(as_written_, decoded_, nullptr, nullptr);
+        decoded = decoded_;
+      }
       bool ok = ns == Foreign::kNone
-                    ? clean_attribute(name, attr, decoded_, base_url_, value_)
-                    : clean_foreign_attribute(ns, name, source_name, decoded_, base_url_, value_);
+                    ? clean_attribute(name, attr, decoded, base_url_, value_)
+                    : clean_foreign_attribute(ns, name, source_name, decoded, base_url_, value_);
       if (!ok) continue;
       std::size_t begin = attr_values_.size();
       // Values cleaning left alone keep their references as written (feedparser).
-      if (value_ == decoded_ && attr != "style") {
+      if (value_ == decoded && attr != "style") {
         attr_values_ += as_written_;
       } else {
         append_escaped(value_, attr_values_);
@@ -585,7 +801,9 @@ class StreamSanitizer {
       out_.append(attr_values_, p.begin, p.end - p.begin);
       out_ += '"';
     }
-    out_ += ns == Foreign::kNone && is_void(name) ? " />" : ">";
+    bool void_tag = ns == Foreign::kNone && is_void(name);
+    out_ += void_tag ? " />" : ">";
+    if (text_) text_->start_tag(name, void_tag);
   }
 
   void end_tag() {
@@ -603,15 +821,14 @@ class StreamSanitizer {
   }
 
   void close_top() {
-    out_ += "</";
-    out_ += open_.back().name;
-    out_ += '>';
+    write_end_tag(open_.back().name);
     open_.pop_back();
   }
 
   Tokenizer tokens_;
   std::string_view base_url_;
   std::string& out_;
+  TextPass* text_;
   std::vector<OpenElement> open_;  // kept elements not closed yet
   std::string dropped_name_;       // element whose content is being dropped
   int dropped_depth_ = 0;
@@ -622,22 +839,6 @@ class StreamSanitizer {
   std::string value_;
 };
 
-bool is_block_name(std::string_view name) {
-  return one_of(name, {"address", "article", "aside", "blockquote", "body", "caption", "center",
-                       "dd", "details", "dir", "div", "dl", "dt", "fieldset", "figcaption",
-                       "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header",
-                       "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol", "p",
-                       "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "tr",
-                       "ul", "option", "noscript"});
-}
-
-bool is_invisible_name(std::string_view name) {
-  return one_of(name, {"script", "style", "template", "svg", "iframe", "noembed", "noframes",
-                       "head", "select", "textarea", "object", "applet", "canvas", "audio",
-                       "video", "frameset", "xmp", "plaintext"});
-}
-
-
 }  // namespace
 
 std::string stream_sanitize(std::string_view html, std::string_view base_url) {
@@ -646,6 +847,26 @@ std::string stream_sanitize(std::string_view html, std::string_view base_url) {
   StreamSanitizer(html, base_url, out).run();
   repair_utf8(out);
   return out;
+}
+
+bool stream_sanitize_with_text(std::string_view html, std::string_view base_url, bool paragraphs,
+                               std::string& out, std::string& text) {
+  out.clear();
+  out.reserve(html.size() + html.size() / 8);
+  text.clear();
+  text.reserve(html.size() / 2);
+  TextPass pass(text, paragraphs);
+  StreamSanitizer(html, base_url, out, &pass).run();
+  // Output that needed repair would read back differently from the pieces the text was
+  // made of. Pieces of valid output are valid, and so is what decoding references and
+  // dropping soft hyphens makes of them: the text needs no repair of its own.
+  bool valid = valid_utf8(out);
+  if (!valid) repair_utf8(out);
+  if (!valid || !pass.ok()) {
+    text.clear();
+    return false;
+  }
+  return true;
 }
 
 std::string stream_html_to_text(std::string_view html, bool paragraphs) {
