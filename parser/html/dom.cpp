@@ -88,6 +88,46 @@ bool all_space(std::string_view s) {
   return true;
 }
 
+bool ends_tag_name(char c) {
+  return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+// Whether html[at..] starts the tag name `name` (lower-case), followed by the end of the name.
+bool tag_name_at(std::string_view html, std::size_t at, std::string_view name) {
+  return at + name.size() < html.size() && equals_icase(html.substr(at, name.size()), name) &&
+         ends_tag_name(html[at + name.size()]);
+}
+
+// Where the comment or declaration ("<!...") at `lt` ends; npos when the input ends first.
+std::size_t declaration_end(std::string_view html, std::size_t lt) {
+  if (html.compare(lt, 4, "<!--") == 0) {
+    std::size_t e = html.find("-->", lt + 4);
+    return e == std::string_view::npos ? e : e + 3;
+  }
+  std::size_t e = html.find('>', lt);
+  return e == std::string_view::npos ? e : e + 1;
+}
+
+// A tag as the light scans below read it: the name runs to whitespace, '/' or '>', and the
+// tag to the next '>' (npos when the input ends first). No name: the '<' is text.
+struct ScannedTag {
+  bool closing = false;
+  std::string_view name;
+  std::size_t gt = std::string_view::npos;
+};
+
+ScannedTag read_tag(std::string_view html, std::size_t lt) {
+  ScannedTag tag;
+  tag.closing = lt + 1 < html.size() && html[lt + 1] == '/';
+  std::size_t name_start = lt + (tag.closing ? 2 : 1);
+  if (name_start >= html.size() || !is_alpha(html[name_start])) return tag;
+  std::size_t name_end = name_start;
+  while (name_end < html.size() && !ends_tag_name(html[name_end])) ++name_end;
+  tag.name = html.substr(name_start, name_end - name_start);
+  tag.gt = html.find('>', name_end);
+  return tag;
+}
+
 // Estimates element nesting with a light tag scan. When `out` is set, copies the input
 // leaving out start and end tags beyond `limit`, and with `drop_block_space` the whitespace
 // between two block tags (outside <pre> and <listing>); returns the deepest nesting seen.
@@ -108,31 +148,19 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
   while (i < n) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) break;
-    char c = html[lt + 1];
-    if (c == '!') {
-      if (html.compare(lt, 4, "<!--") == 0) {
-        std::size_t e = html.find("-->", lt + 4);
-        i = e == std::string_view::npos ? n : e + 3;
-      } else {
-        std::size_t e = html.find('>', lt);
-        i = e == std::string_view::npos ? n : e + 1;
-      }
+    if (html[lt + 1] == '!') {
+      std::size_t e = declaration_end(html, lt);
+      i = e == std::string_view::npos ? n : e;
       continue;
     }
-    bool closing = c == '/';
-    std::size_t name_start = lt + (closing ? 2 : 1);
-    if (name_start >= n || !is_alpha(html[name_start])) {
+    const ScannedTag tag = read_tag(html, lt);
+    if (tag.name.empty()) {
       i = lt + 1;
       continue;
     }
-    std::size_t name_end = name_start;
-    while (name_end < n && html[name_end] != '>' && html[name_end] != '/' &&
-           html[name_end] != ' ' && html[name_end] != '\t' && html[name_end] != '\n' &&
-           html[name_end] != '\r' && html[name_end] != '\f') {
-      ++name_end;
-    }
-    std::string_view name = html.substr(name_start, name_end - name_start);
-    std::size_t gt = html.find('>', name_end);
+    const bool closing = tag.closing;
+    const std::string_view name = tag.name;
+    const std::size_t gt = tag.gt;
     std::size_t tag_end = gt == std::string_view::npos ? n : gt + 1;
     if (drop_block_space) {
       bool block = block_name(name);
@@ -180,16 +208,6 @@ std::uint32_t scan_nesting(std::string_view html, std::uint32_t limit, std::stri
   return max_depth;
 }
 
-bool ends_tag_name(char c) {
-  return c == '>' || c == '/' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-}
-
-// Whether html[at..] starts the tag name `name` (lower-case), followed by the end of the name.
-bool tag_name_at(std::string_view html, std::size_t at, std::string_view name) {
-  return at + name.size() < html.size() && equals_icase(html.substr(at, name.size()), name) &&
-         ends_tag_name(html[at + name.size()]);
-}
-
 // Where the content of a section element (<nav>, <aside>, <footer>) whose start tag ends
 // before `from` ends: the position of its end tag. npos when what lies between does not nest
 // cleanly (the HTML5 parser may then close the section somewhere else) or holds what
@@ -206,27 +224,20 @@ std::size_t section_content_end(std::string_view html, std::size_t from, std::st
   while (true) {
     std::size_t lt = html.find('<', i);
     if (lt == std::string_view::npos || lt + 1 >= n) return give_up(n);
-    char c = html[lt + 1];
-    if (c == '!') {
-      std::size_t e = html.compare(lt, 4, "<!--") == 0 ? html.find("-->", lt + 4)
-                                                      : html.find('>', lt);
-      if (e == std::string_view::npos) return give_up(n);
-      i = e + 1;
+    if (html[lt + 1] == '!') {
+      i = declaration_end(html, lt);
+      if (i == std::string_view::npos) return give_up(n);
       continue;
     }
-    bool closing = c == '/';
-    std::size_t name_start = lt + (closing ? 2 : 1);
-    if (name_start >= n || !is_alpha(html[name_start])) {
+    const ScannedTag scanned = read_tag(html, lt);
+    if (scanned.name.empty()) {
       i = lt + 1;
       continue;
     }
-    std::size_t name_end = name_start;
-    while (name_end < n && !ends_tag_name(html[name_end])) ++name_end;
-    std::string_view tag = html.substr(name_start, name_end - name_start);
-    std::size_t gt = html.find('>', name_end);
-    if (gt == std::string_view::npos) return give_up(n);
-    i = gt + 1;
-    if (closing) {
+    if (scanned.gt == std::string_view::npos) return give_up(n);
+    const std::string_view tag = scanned.name;
+    i = scanned.gt + 1;
+    if (scanned.closing) {
       if (open.empty()) return equals_icase(tag, name) ? lt : give_up(lt);
       if (equals_icase(tag, open.back())) {
         open.pop_back();
@@ -312,24 +323,16 @@ std::string prefiltered(std::string_view html, Prefilter prefilter) {
         sections_from = stop;
       }
     }
+    // <svg>: icons and charts, drawing instructions, never text worth keeping.
     std::string_view name;
-    if (lt + 7 <= n && equals_icase(html.substr(lt + 1, 6), "script")) {
-      name = "script";
-    } else if (lt + 6 <= n && equals_icase(html.substr(lt + 1, 5), "style")) {
-      name = "style";
-    } else if (lt + 4 <= n && equals_icase(html.substr(lt + 1, 3), "svg")) {
-      name = "svg";  // icons and charts: drawing instructions, never text worth keeping
-    } else {
+    for (std::string_view s : {"script", "style", "svg"}) {
+      if (tag_name_at(html, lt + 1, s)) name = s;
+    }
+    if (name.empty()) {  // also <scripts>, <svg-icon>: other tags
       i = lt + 1;
       continue;
     }
     std::size_t after = lt + 1 + name.size();
-    char next = after < n ? html[after] : '>';
-    if (next != '>' && next != '/' && next != ' ' && next != '\t' && next != '\n' &&
-        next != '\r' && next != '\f') {  // <scripts>, <svg-icon>: other tags
-      i = after;
-      continue;
-    }
     std::size_t gt = html.find('>', after);
     if (gt == std::string_view::npos) break;
     std::string_view open_tag = html.substr(lt, gt + 1 - lt);
