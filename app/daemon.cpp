@@ -397,7 +397,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
     if (!config_.dedup.tracking_params.empty()) options.tracking_params = &config_.dedup.tracking_params;
     std::vector<Item> items;
     items.reserve(feed.entries.size());
-    for (const auto& entry : feed.entries) items.push_back(parser::to_item(feed, entry, options));
+    for (auto& entry : feed.entries) items.push_back(parser::to_item(feed, std::move(entry), options));
     metrics_.parse_duration().Observe(seconds_since(started));
 
     SeenUpdate seen = update_seen_set(state.seen_keys, items, config_.dedup.publish_updates);

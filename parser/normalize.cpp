@@ -65,18 +65,20 @@ std::string plain(std::string_view value, std::string_view type, bool paragraphs
 }
 
 // The richest body the entry has: HTML content first, then any content, then the summary.
-const Content* best_content(const Entry& entry) {
-  const Content* best = nullptr;
-  for (const auto& c : entry.content) {
+template <class E>
+auto* best_content(E& entry) {
+  decltype(&entry.content[0]) best = nullptr;
+  for (auto& c : entry.content) {
     if (is_html(c.type)) return &c;
     if (!best) best = &c;
   }
   return best;
 }
 
-}  // namespace
-
-Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions& options) {
+// E is `const Entry` (the entry is copied from) or `Entry` (its bodies, people and
+// enclosures are moved into the item: a body is most of an entry's bytes).
+template <class E>
+Item make_item(const ParsedFeed& feed, E& entry, const NormalizeOptions& options) {
   Item item;
   const std::string_view feed_url = options.feed_url;
   // The parser resolved links against the document; anything still relative uses the feed url.
@@ -88,17 +90,17 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   item.title = plain(entry.title, entry.title_type.empty() ? "text/html" : entry.title_type);
   item.summary = plain(entry.summary, entry.summary_type.empty() ? "text/html" : entry.summary_type);
 
-  if (const Content* c = best_content(entry)) {
+  if (auto* c = best_content(entry)) {
     if (is_html(c->type)) {
-      item.content_html = c->value;  // sanitised by the parser already
       if (c->has_text && contains_any(c->value, "<&")) {
         // What plain() would make of the HTML, read by the parser while sanitising it.
-        item.content_text = c->text;
+        item.content_text = std::move(c->text);
         trim_in_place(item.content_text);
         nfc_in_place(item.content_text);
       } else {
         item.content_text = plain(c->value, c->type, true);
       }
+      item.content_html = std::move(c->value);  // sanitised by the parser already
     } else {
       std::string escaped;
       xml_escape(c->value, escaped);
@@ -126,9 +128,9 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   }
   item.id = item_id(item.key);
 
-  for (const auto& p : entry.authors)
-    if (!p.empty()) item.authors.push_back(p);
-  if (item.authors.empty() && !entry.author.empty()) item.authors.push_back(entry.author);
+  for (auto& p : entry.authors)
+    if (!p.empty()) item.authors.push_back(std::move(p));
+  if (item.authors.empty() && !entry.author.empty()) item.authors.push_back(std::move(entry.author));
   for (const auto& c : entry.categories) {
     std::string term = nfc(collapse_whitespace(c.term.empty() ? c.label : c.term));
     if (term.empty()) continue;
@@ -148,7 +150,7 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
         break;
       }
   }
-  item.enclosures = entry.enclosures;
+  item.enclosures = std::move(entry.enclosures);
   item.feed = {std::string(feed_url), plain(feed.feed.title, feed.feed.title_type),
                feed.feed.link};
   // A revision is a change a reader would see: the title or the body text. The summary is
@@ -162,6 +164,16 @@ Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions&
   item.content_sha256 = sha256_hex(revision);
   if (revision.capacity() > (1u << 20)) std::string().swap(revision);  // not after a huge one
   return item;
+}
+
+}  // namespace
+
+Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions& options) {
+  return make_item(feed, entry, options);
+}
+
+Item to_item(const ParsedFeed& feed, Entry&& entry, const NormalizeOptions& options) {
+  return make_item(feed, entry, options);
 }
 
 }  // namespace feedpipe::parser

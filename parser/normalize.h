@@ -18,5 +18,8 @@ struct NormalizeOptions {
 // (DESIGN.md section 3), plain-text summary and content_text, sanitised content_html,
 // content_sha256 over the fields that make a revision.
 Item to_item(const ParsedFeed& feed, const Entry& entry, const NormalizeOptions& options);
+// The same, taking the entry's bodies instead of copying them; `entry` is left valid but
+// unspecified.
+Item to_item(const ParsedFeed& feed, Entry&& entry, const NormalizeOptions& options);
 
 }  // namespace feedpipe::parser

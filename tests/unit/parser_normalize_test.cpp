@@ -50,5 +50,40 @@ TEST(ParserNormalize, ChangedTextChangesSha) {
   EXPECT_EQ(before.summary.find('<'), std::string::npos);
 }
 
+TEST(ParserNormalize, TakingTheEntryGivesTheSameItemAsCopyingIt) {
+  const ParsedFeed f = parse_feed(R"(<rss version="2.0"
+    xmlns:content="http://purl.org/rss/1.0/modules/content/"
+    xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>Port</title>
+<item><title>Body</title><link>/a</link><dc:creator>Ann</dc:creator><dc:creator>Bo</dc:creator>
+<content:encoded><![CDATA[<p>First &amp; <a href="/b">second</a></p><p>third</p>]]></content:encoded>
+<enclosure url="/photo.jpg" type="image/jpeg" length="12"/></item>
+<item><title>Summary only</title><description>plain words</description>
+<author>cy@port.example (Cy)</author></item>
+</channel></rss>)", DocumentInfo{"https://port.example/rss", "", "", ""});
+  NormalizeOptions o{"https://port.example/rss", 0, nullptr};
+  ParsedFeed taken = f;
+  ASSERT_EQ(f.entries.size(), 2u);
+  for (std::size_t i = 0; i < f.entries.size(); ++i) {
+    const Item copied = to_item(f, f.entries[i], o);
+    const Item moved = to_item(taken, std::move(taken.entries[i]), o);
+    EXPECT_EQ(moved.id, copied.id);
+    EXPECT_EQ(moved.content_html, copied.content_html);
+    EXPECT_EQ(moved.content_text, copied.content_text);
+    EXPECT_EQ(moved.content_sha256, copied.content_sha256);
+    ASSERT_EQ(moved.authors.size(), copied.authors.size());
+    for (std::size_t k = 0; k < moved.authors.size(); ++k)
+      EXPECT_EQ(moved.authors[k].name, copied.authors[k].name);
+    EXPECT_EQ(moved.image, copied.image);
+    ASSERT_EQ(moved.enclosures.size(), copied.enclosures.size());
+    for (std::size_t k = 0; k < moved.enclosures.size(); ++k)
+      EXPECT_EQ(moved.enclosures[k].url, copied.enclosures[k].url);
+  }
+  const Item first = to_item(f, f.entries[0], o);
+  EXPECT_EQ(first.content_text, "First & second\n\nthird");
+  ASSERT_EQ(first.authors.size(), 2u);
+  EXPECT_EQ(first.authors[1].name, "Bo");
+  EXPECT_EQ(first.image, "https://port.example/photo.jpg");
+}
+
 }  // namespace
 }  // namespace feedpipe::parser
