@@ -1,9 +1,11 @@
 #include "common/hash.h"
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <xxhash.h>
 
 #include <cstdio>
+#include <memory>
 
 namespace feedpipe {
 namespace {
@@ -28,8 +30,20 @@ std::string item_id(std::string_view key) {
 }
 
 std::string sha256_hex(std::string_view data) {
+  // OpenSSL 3's one-shot SHA256() looks the algorithm up on every call, which costs as much
+  // as hashing a kilobyte; the algorithm is fetched once and each thread keeps a context.
+  static EVP_MD* const kSha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  unsigned int size = 0;
+  if (!kSha256 || !ctx || EVP_DigestInit_ex(ctx.get(), kSha256, nullptr) != 1 ||
+      EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(ctx.get(), digest, &size) != 1) {
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  }
   return to_hex(digest, sizeof(digest));
 }
 

@@ -51,7 +51,20 @@ UrlParts split(std::string_view u) {
   return p;
 }
 
+bool has_dot_segment(std::string_view path) {
+  if (path.find('.') == std::string_view::npos) return false;
+  for (size_t i = 0; i <= path.size();) {
+    size_t slash = path.find('/', i);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view seg = path.substr(i, slash - i);
+    if (seg == "." || seg == "..") return true;
+    i = slash + 1;
+  }
+  return false;
+}
+
 std::string remove_dot_segments(std::string_view in) {
+  if (!has_dot_segment(in)) return std::string(in);  // most paths: nothing to remove
   std::string out;
   std::string input(in);
   std::vector<std::string> segs;

@@ -315,6 +315,16 @@ std::optional<double> clock_seconds(std::string_view s) {
   return total;
 }
 
+// Appends `x` to `list`, a JSON array this parser wrote as text ("" for none yet), without
+// reading the array back: an entry can repeat an element many times.
+void append_to_json_list(std::string& list, const nlohmann::json& x) {
+  if (list.size() < 2) list = "[]";
+  list.pop_back();
+  if (list.size() > 1) list += ',';
+  list += x.dump();
+  list += ']';
+}
+
 class FeedReader {
  public:
   FeedReader(ParsedFeed& out, const DocumentInfo& info) : out_(out), info_(info) {}
@@ -466,25 +476,34 @@ class FeedReader {
       append_lower(prefix);
       name += ':';
     } else if (!uri.empty()) {
-      std::string_view trimmed = trim(uri);
-      bool known = false;
-      for (const auto& k : kNamespaces) {
-        if (iequals(k.uri, trimmed)) {  // the table is lower-case
-          known = true;
-          if (!k.prefix.empty()) {
-            name = k.prefix;
-            name += ':';
-          }
-          break;
-        }
+      const KnownNamespace* k = known_namespace(uri);
+      if (k && !k->prefix.empty()) {
+        name = k->prefix;
+        name += ':';
       }
-      if (!known && !prefix.empty()) {
+      if (!k && !prefix.empty()) {
         append_lower(prefix);
         name += ':';
       }
     }
     append_lower(local);
     return name;
+  }
+
+  // The table entry for a namespace URI, or null. A document uses a handful of namespaces
+  // on thousands of elements, so the last answer is kept.
+  const KnownNamespace* known_namespace(std::string_view uri) {
+    if (uri == known_uri_) return known_;
+    std::string_view trimmed = trim(uri);
+    known_ = nullptr;
+    for (const auto& k : kNamespaces) {
+      if (iequals(k.uri, trimmed)) {  // the table is lower-case
+        known_ = &k;
+        break;
+      }
+    }
+    known_uri_.assign(uri);
+    return known_;
   }
 
   // Fills `s`, the scope of `n` inside `parent`.
@@ -1074,17 +1093,12 @@ class FeedReader {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
       if (q == "media:thumbnail") {
-        nlohmann::json list = c.ext_json.count("media_thumbnail")
-                                  ? nlohmann::json::parse(c.ext_json["media_thumbnail"], nullptr, false)
-                                  : nlohmann::json::array();
-        if (!list.is_array()) list = nlohmann::json::array();
         nlohmann::json x = nlohmann::json::object();
         for (const char* a : {"url", "width", "height", "time"}) {
           std::string v = attr(n, a);
           if (!v.empty()) x[a] = std::string(a) == "url" ? resolve_url(s.base, v) : v;
         }
-        list.push_back(std::move(x));
-        c.ext_json["media_thumbnail"] = list.dump();
+        append_to_json_list(c.ext_json["media_thumbnail"], x);
       }
       std::string href = attr(n, q == "itunes:image" ? "href" : "url");
       if (href.empty()) href = attr(n, "url");
@@ -1162,18 +1176,13 @@ class FeedReader {
       nlohmann::json j = {{"version", attr(n, "version")}, {"chapters", std::move(chapters)}};
       c.ext_json["psc_chapters"] = j.dump();
     } else if (q == "media:credit" || q == "media:thumbnail_list") {
-      nlohmann::json list = c.ext_json.count("media_credit")
-                                ? nlohmann::json::parse(c.ext_json["media_credit"], nullptr, false)
-                                : nlohmann::json::array();
-      if (!list.is_array()) list = nlohmann::json::array();
       nlohmann::json x = nlohmann::json::object();
       for (const char* a : {"role", "scheme"}) {
         std::string v = attr(n, a);
         if (!v.empty()) x[a] = v;
       }
       x["content"] = text(n);
-      list.push_back(std::move(x));
-      c.ext_json["media_credit"] = list.dump();
+      append_to_json_list(c.ext_json["media_credit"], x);
     } else if (q == "thr:in-reply-to") {
       nlohmann::json x = nlohmann::json::object();
       for (pugi::xml_attribute a : n.attributes()) {
@@ -1505,6 +1514,8 @@ class FeedReader {
   ParsedFeed& out_;
   const DocumentInfo& info_;
   std::vector<NsDecl> ns_;
+  std::string known_uri_;                   // known_namespace's last question
+  const KnownNamespace* known_ = nullptr;   // and its answer
   DeclaredEntities declared_;
   EntityIssues issues_;
   std::string version_;

@@ -97,6 +97,26 @@ TEST(ParserFeed, Atom03AndCdf) {
   EXPECT_EQ(c.entries[0].link, "http://c.example/i");
 }
 
+TEST(ParserFeed, RepeatedMediaElementsKeepEveryOneInOrder) {
+  // Two prefixes for the same namespace, and a namespace the parser does not know, so the
+  // answer for one namespace is never reused for another.
+  auto f = parse(R"(<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"
+    xmlns:m="http://search.yahoo.com/mrss/" xmlns:x="http://other.example/ns"><channel>
+<item><title>T</title><media:thumbnail url="/t/1.jpg" width="10"/><x:thumbnail url="/no"/>
+<m:thumbnail url="https://cdn.example/2.jpg" height="20"/><media:credit role="author">Ann</media:credit>
+<m:credit scheme="urn:x">Bo</m:credit></item></channel></rss>)", "https://base.example/feed");
+  ASSERT_EQ(f.entries.size(), 1u);
+  const auto& ext = f.entries[0].ext_json;
+  ASSERT_TRUE(ext.count("media_thumbnail"));
+  EXPECT_EQ(ext.at("media_thumbnail"),
+            R"([{"url":"https://base.example/t/1.jpg","width":"10"},)"
+            R"({"height":"20","url":"https://cdn.example/2.jpg"}])");
+  ASSERT_TRUE(ext.count("media_credit"));
+  EXPECT_EQ(ext.at("media_credit"),
+            R"([{"content":"Ann","role":"author"},{"content":"Bo","scheme":"urn:x"}])");
+  EXPECT_EQ(f.entries[0].image, "https://base.example/t/1.jpg");
+}
+
 TEST(ParserFeed, JsonFeed) {
   auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
  "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
