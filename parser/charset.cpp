@@ -127,45 +127,47 @@ bool transcode_single_byte(iconv_t cd, std::string_view bytes, std::string* out)
     table[b].size = static_cast<std::uint8_t>(sizeof table[b].utf8 - dst_left);
     table[b].valid = true;
   }
-  // Charsets that keep ASCII as it is copy ASCII runs through without the table.
-  bool ascii_same = true;
-  for (int b = 0; b < 0x80 && ascii_same; ++b)
-    ascii_same = table[b].valid && table[b].size == 1 && table[b].utf8[0] == static_cast<char>(b);
-  auto ascii_run = [&](size_t i) {
-    size_t j = i;
-    if (!ascii_same) return j;
-    while (bytes.size() - j >= 8) {
-      std::uint64_t w;
-      std::memcpy(&w, bytes.data() + j, 8);
-      if (w & 0x8080808080808080ULL) break;
-      j += 8;
-    }
-    return j;
-  };
-  size_t total = 0;
-  for (size_t i = 0; i < bytes.size();) {
-    size_t j = ascii_run(i);
-    total += j - i;
-    i = j;
-    if (i == bytes.size()) break;
-    const Mapping& m = table[static_cast<unsigned char>(bytes[i])];
-    if (!m.valid) return false;
-    total += m.size;
-    ++i;
+  // One pass sizes the output and finds bytes the charset lacks. A byte's entry is its
+  // mapping's size less one (0-3), with the high bit set when there is no mapping.
+  constexpr std::uint8_t kMissing = 0x80;
+  std::array<std::uint8_t, 256> growth;
+  for (int b = 0; b < 256; ++b)
+    growth[b] = table[b].valid ? static_cast<std::uint8_t>(table[b].size - 1) : kMissing;
+  size_t grown = 0;
+  std::uint8_t missing = 0;
+  for (unsigned char c : bytes) {
+    grown += growth[c] & 3u;
+    missing |= growth[c];
   }
+  if (missing & kMissing) return false;
+  const size_t total = bytes.size() + grown;
   out->resize(total + 4);  // every mapping is copied as four bytes, then overwritten
   char* dst = out->data();
-  for (size_t i = 0; i < bytes.size();) {
-    size_t j = ascii_run(i);
-    std::memcpy(dst, bytes.data() + i, j - i);
-    dst += j - i;
-    i = j;
-    if (i == bytes.size()) break;
-    const Mapping& m = table[static_cast<unsigned char>(bytes[i])];
-    std::memcpy(dst, m.utf8, 4);
-    dst += m.size;
-    ++i;
+  // Charsets that keep ASCII as it is copy blocks of ASCII through without the table.
+  bool ascii_same = true;
+  for (int b = 0; b < 0x80 && ascii_same; ++b)
+    ascii_same = table[b].size == 1 && table[b].utf8[0] == static_cast<char>(b);
+  const char* src = bytes.data();
+  const char* const end = src + bytes.size();
+  auto map_bytes = [&](const char* stop) {
+    for (; src < stop; ++src) {
+      const Mapping& m = table[static_cast<unsigned char>(*src)];
+      std::memcpy(dst, m.utf8, 4);
+      dst += m.size;
+    }
+  };
+  while (ascii_same && end - src >= 16) {
+    std::uint64_t w[2];
+    std::memcpy(w, src, 16);
+    if (((w[0] | w[1]) & 0x8080808080808080ULL) == 0) {
+      std::memcpy(dst, src, 16);
+      dst += 16;
+      src += 16;
+    } else {
+      map_bytes(src + 16);
+    }
   }
+  map_bytes(end);
   out->resize(total);
   return true;
 }

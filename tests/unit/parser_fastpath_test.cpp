@@ -159,6 +159,11 @@ TEST(ParserFastPath, SingleByteTableMatchesIconv) {
   bad[70000] = '\x98';
   std::string out;
   EXPECT_FALSE(transcode_to_utf8(bad, "windows-1251", &out));
+  for (size_t at : {size_t{0}, size_t{15}, size_t{16}, bad.size() - 1}) {
+    std::string moved(100 << 10, 'a');
+    moved[at] = '\x98';
+    EXPECT_FALSE(transcode_to_utf8(moved, "windows-1251", &out)) << at;
+  }
   std::string small_bad = "abc\x98";
   EXPECT_FALSE(transcode_to_utf8(small_bad, "windows-1251", &out));
 }
