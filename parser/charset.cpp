@@ -3,6 +3,7 @@
 #include <iconv.h>
 #include <uchardet/uchardet.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdint>
@@ -133,41 +134,60 @@ bool transcode_single_byte(iconv_t cd, std::string_view bytes, std::string* out)
   std::array<std::uint8_t, 256> growth;
   for (int b = 0; b < 256; ++b)
     growth[b] = table[b].valid ? static_cast<std::uint8_t>(table[b].size - 1) : kMissing;
+  // Charsets that keep ASCII as it is pass blocks of ASCII through without the table.
+  bool ascii_same = true;
+  for (int b = 0; b < 0x80 && ascii_same; ++b)
+    ascii_same = table[b].size == 1 && table[b].utf8[0] == static_cast<char>(b);
+  auto ascii_block = [](const char* p) {
+    std::uint64_t w[2];
+    std::memcpy(w, p, 16);
+    return ((w[0] | w[1]) & 0x8080808080808080ULL) == 0;
+  };
   size_t grown = 0;
   std::uint8_t missing = 0;
-  for (unsigned char c : bytes) {
-    grown += growth[c] & 3u;
-    missing |= growth[c];
+  for (size_t i = 0; i < bytes.size();) {
+    if (ascii_same && bytes.size() - i >= 16 && ascii_block(bytes.data() + i)) {
+      i += 16;
+      continue;
+    }
+    const size_t stop = std::min(bytes.size(), i + 16);
+    for (; i < stop; ++i) {
+      const std::uint8_t g = growth[static_cast<unsigned char>(bytes[i])];
+      grown += g & 3u;
+      missing |= g;
+    }
   }
   if (missing & kMissing) return false;
   const size_t total = bytes.size() + grown;
   out->resize(total + 4);  // every mapping is copied as four bytes, then overwritten
   char* dst = out->data();
-  // Charsets that keep ASCII as it is copy blocks of ASCII through without the table.
-  bool ascii_same = true;
-  for (int b = 0; b < 0x80 && ascii_same; ++b)
-    ascii_same = table[b].size == 1 && table[b].utf8[0] == static_cast<char>(b);
+  // The mappings as words, so the loop keeps them in registers rather than reloading them
+  // after every store through a char pointer.
+  std::array<std::uint32_t, 256> word;
+  std::array<std::uint8_t, 256> size;
+  for (int b = 0; b < 256; ++b) {
+    std::memcpy(&word[b], table[b].utf8, 4);
+    size[b] = table[b].size;
+  }
+  auto map_bytes = [&word, &size](const char* from, const char* stop, char* to) {
+    for (; from < stop; ++from) {
+      const auto c = static_cast<unsigned char>(*from);
+      std::memcpy(to, &word[c], 4);
+      to += size[c];
+    }
+    return to;
+  };
   const char* src = bytes.data();
   const char* const end = src + bytes.size();
-  auto map_bytes = [&](const char* stop) {
-    for (; src < stop; ++src) {
-      const Mapping& m = table[static_cast<unsigned char>(*src)];
-      std::memcpy(dst, m.utf8, 4);
-      dst += m.size;
-    }
-  };
-  while (ascii_same && end - src >= 16) {
-    std::uint64_t w[2];
-    std::memcpy(w, src, 16);
-    if (((w[0] | w[1]) & 0x8080808080808080ULL) == 0) {
+  for (; ascii_same && end - src >= 16; src += 16) {
+    if (ascii_block(src)) {
       std::memcpy(dst, src, 16);
       dst += 16;
-      src += 16;
     } else {
-      map_bytes(src + 16);
+      dst = map_bytes(src, src + 16, dst);
     }
   }
-  map_bytes(end);
+  map_bytes(src, end, dst);
   out->resize(total);
   return true;
 }
