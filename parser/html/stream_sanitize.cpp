@@ -511,9 +511,14 @@ class TextPass {
   // `text` as the sanitiser wrote it: references as written, markup escaped.
   void text(std::string_view text) {
     if (hidden_depth_ > 0 || mode_ == Raw::kSkip) return;
+    const bool preformatted = mode_ == Raw::kNone && pre_depth_ > 0;
+    if (text.find('&') == std::string_view::npos) {  // nothing to decode: no copy
+      writer_.text(text, preformatted);
+      return;
+    }
     decoded_.clear();
     decode_references(text, decoded_, nullptr, nullptr);
-    writer_.text(decoded_, mode_ == Raw::kNone && pre_depth_ > 0);
+    writer_.text(decoded_, preformatted);
   }
 
   // `self_closing`: written as `<name ... />`.
