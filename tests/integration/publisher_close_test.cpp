@@ -1,0 +1,175 @@
+// Leaving the consumer group has a deadline: a close the coordinator does not let finish
+// (librdkafka's mock cluster with slow answers), and the close of a member the group has
+// already evicted (real broker), both return and let the client be destroyed. Each close
+// runs under a watchdog, so a close without a deadline fails the test instead of hanging it.
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "publisher/ingest_session.h"
+#include "publisher/kafka_client.h"
+#include "publisher/topics.h"
+#include "tests/integration/publisher_kafka_util.h"
+
+namespace feedpipe::publisher {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Runs `work` on a thread of its own and waits for it at most `limit`. Work that does not
+// return by then is left running (detached, with what it holds) and false returned.
+bool returns_within(std::chrono::milliseconds limit, std::function<void()> work) {
+  auto done = std::make_shared<std::promise<void>>();
+  auto returned = done->get_future();
+  std::thread([work = std::move(work), done] {
+    work();
+    done->set_value();
+  }).detach();
+  return returned.wait_for(limit) == std::future_status::ready;
+}
+
+class CloseEvents : public IngestListener {
+ public:
+  void on_assigned(const std::vector<int>& partitions, std::vector<FeedState>) override {
+    owned.insert(partitions.begin(), partitions.end());
+  }
+  void on_revoked(const std::vector<int>& partitions) override {
+    for (int p : partitions) owned.erase(p);
+    ++revocations;
+  }
+  void on(const ConsumerCloseTimedOut& e) override {
+    ++close_timeouts;
+    waited = e.waited;
+  }
+  std::set<int> owned;
+  int revocations = 0;
+  std::atomic<int> close_timeouts{0};
+  std::chrono::milliseconds waited{0};
+};
+
+// What the rebalance callback of the mock test saw.
+struct Membership {
+  std::atomic<int> assigned{0};
+  std::atomic<int> revoked{0};
+};
+
+void count_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                     rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* membership = static_cast<Membership*>(static_cast<detail::ClientContext*>(opaque)->owner);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    membership->assigned += partitions->cnt;
+    detail::rebalance_assign(rk, partitions);
+  } else {
+    membership->revoked += partitions->cnt;
+    detail::rebalance_assign(rk, nullptr);
+  }
+}
+
+TEST(PublisherCloseMock, CloseThatCannotFinishIsAbandonedAtItsDeadline) {
+  char err[512];
+  rd_kafka_conf_t* holder_conf = rd_kafka_conf_new();
+  rd_kafka_conf_set(holder_conf, "log_level", "0", err, sizeof err);
+  detail::KafkaHandle holder(rd_kafka_new(RD_KAFKA_PRODUCER, holder_conf, err, sizeof err));
+  ASSERT_TRUE(holder) << err;
+  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(holder.get(), 1);
+  ASSERT_NE(cluster, nullptr);
+  rd_kafka_mock_topic_create(cluster, "close.topic", 2, 1);
+
+  // A dynamic member: its close waits for the answer to LeaveGroup.
+  auto membership = std::make_shared<Membership>();
+  auto context = std::make_shared<detail::ClientContext>();
+  context->role = Role::kDedup;
+  context->owner = membership.get();
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"bootstrap.servers", rd_kafka_mock_cluster_bootstraps(cluster)},
+           {"group.id", "close.group"},
+           {"session.timeout.ms", "6000"},
+           {"heartbeat.interval.ms", "500"},
+           {"log_level", "0"}}) {
+    ASSERT_EQ(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK)
+        << k << ": " << err;
+  }
+  rd_kafka_conf_set_rebalance_cb(conf, count_rebalance);
+  rd_kafka_conf_set_opaque(conf, context.get());
+  auto consumer = std::make_shared<detail::KafkaHandle>(
+      rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
+  ASSERT_TRUE(*consumer) << err;
+  detail::PartitionList topics(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(topics.get(), "close.topic", RD_KAFKA_PARTITION_UA);
+  ASSERT_EQ(rd_kafka_subscribe(consumer->get(), topics.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_TRUE(testing::eventually(
+      [&] { detail::Message(rd_kafka_consumer_poll(consumer->get(), 100)); },
+      [&] { return membership->assigned == 2; }, 30s));
+
+  // Every answer from now on takes longer than the test: the group cannot be left in time.
+  rd_kafka_mock_broker_set_rtt(cluster, 1, 60000);
+  auto events = std::make_shared<CloseEvents>();
+  auto closed = std::make_shared<std::atomic<int>>(-1);
+  const auto started = Clock::now();
+  const bool returned = returns_within(15s, [consumer, membership, context, events, closed] {
+    *closed = detail::close_consumer(*consumer, count_rebalance, Role::kDedup, events.get(), 1s);
+  });
+  const auto took = Clock::now() - started;
+  ASSERT_TRUE(returned) << "closing and destroying the consumer did not return";
+  EXPECT_EQ(*closed, 0) << "the close cannot have finished";
+  EXPECT_EQ(consumer->get(), nullptr) << "the handle is destroyed";
+  EXPECT_EQ(membership->revoked, 2) << "the revocation still ran on the closing thread";
+  EXPECT_EQ(events->close_timeouts, 1);
+  EXPECT_GE(events->waited, 1s);
+  EXPECT_LT(took, 10s) << "the destroy after an abandoned close must not wait for answers";
+
+  rd_kafka_mock_broker_set_rtt(cluster, 1, 0);
+  rd_kafka_mock_cluster_destroy(cluster);
+}
+
+TEST(PublisherCloseKafka, EvictedMemberClosesWithinItsTimeout) {
+  FEEDPIPE_REQUIRE_KAFKA();
+  auto config = testing::test_config("close", 2);
+  ASSERT_TRUE(ensure_topics(config).ok());
+  IngestSession::Options options;
+  options.close_timeout = 3s;
+
+  auto la = std::make_shared<CloseEvents>();
+  auto a = std::make_shared<IngestSession>(config, *la, options);
+  ASSERT_TRUE(testing::eventually([&] { a->poll(100ms); }, [&] { return la->owned.size() == 2; }));
+
+  // A stops polling; B joins and, once A is evicted for exceeding max.poll.interval.ms,
+  // owns every partition. A still believes it owns both.
+  auto config_b = config;
+  config_b.instance_id = "replica-b";
+  auto lb = std::make_shared<CloseEvents>();
+  auto b = std::make_shared<IngestSession>(config_b, *lb, options);
+  ASSERT_TRUE(testing::eventually([&] { b->poll(100ms); }, [&] { return lb->owned.size() == 2; }));
+  ASSERT_EQ(la->owned.size(), 2u);
+
+  const auto limit = options.close_timeout + 15s;  // the close, then both clients' destroys
+  const auto started = Clock::now();
+  ASSERT_TRUE(returns_within(limit, [a = std::move(a), la]() mutable {
+    a->close();
+    a.reset();
+  })) << "the evicted member's close or destroy did not return";
+  const auto took = Clock::now() - started;
+  EXPECT_TRUE(la->owned.empty()) << "the close revoked what the member still held";
+  EXPECT_GE(la->revocations, 1);
+  EXPECT_LT(took, limit);
+
+  ASSERT_TRUE(returns_within(limit, [b = std::move(b), lb]() mutable { b.reset(); }))
+      << "the remaining member's close or destroy did not return";
+  EXPECT_EQ(lb->close_timeouts, 0) << "a member in good standing leaves in time";
+}
+
+}  // namespace
+}  // namespace feedpipe::publisher
