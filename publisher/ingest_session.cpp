@@ -50,9 +50,13 @@ class IngestSession::Impl {
   ~Impl() { close(); }
 
   void close() {
+    if (!consumer_) return;
     // The revocation callback runs inside.
     close_consumer(consumer_, &Impl::rebalance_cb, Role::kIngest, &listener_,
                    options_.close_timeout);
+    // A member the group has already evicted does not always get its revocation delivered
+    // (nor does a close given up at its deadline); what it still held is not its own.
+    give_up_owned();
   }
 
   void poll(std::chrono::milliseconds timeout) {
@@ -196,18 +200,22 @@ class IngestSession::Impl {
     log::error(kLog, "ingest consumer failed fatally; recreating it", {{"error", reason}});
     close_consumer(consumer_, &Impl::rebalance_cb, Role::kIngest, &listener_,
                    options_.close_timeout);
-    if (!owned_.empty()) {
-      std::vector<int> parts(owned_.begin(), owned_.end());
-      owned_.clear();
-      listener_.on(OwnedPartitions{Role::kIngest, 0});
-      listener_.on_revoked(parts);
-    }
+    give_up_owned();
     try {
       create_consumer();
     } catch (const std::exception& e) {
       log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
       recreate_pending_ = true;
     }
+  }
+
+  // Tells the listener that whatever is still owned is not any more.
+  void give_up_owned() {
+    if (owned_.empty()) return;
+    std::vector<int> parts(owned_.begin(), owned_.end());
+    owned_.clear();
+    listener_.on(OwnedPartitions{Role::kIngest, 0});
+    listener_.on_revoked(parts);
   }
 
   static void on_state_record(void* ctx, int partition, std::string_view key,
