@@ -8,12 +8,15 @@
 #include <librdkafka/rdkafka_mock.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,80 +62,159 @@ class CloseEvents : public IngestListener {
   std::chrono::milliseconds waited{0};
 };
 
-// What the rebalance callback of the mock test saw.
+// Holds the group handler (librdkafka's main thread, through the first line it logs once
+// armed) until released: a handler that does not answer rd_kafka_assign.
+struct HandlerGate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool armed = false;
+  bool released = false;
+
+  void hold_if_armed(std::string_view line) {
+    if (line.rfind("[thrd:main]", 0) != 0) return;
+    std::unique_lock lock(mutex);
+    changed.wait(lock, [&] { return !armed || released; });
+  }
+  void arm() {
+    std::lock_guard lock(mutex);
+    armed = true;
+  }
+  void release() {
+    {
+      std::lock_guard lock(mutex);
+      released = true;
+    }
+    changed.notify_all();
+  }
+};
+
+// What the mock tests' rebalance callback saw, and what it is to do.
 struct Membership {
   std::atomic<int> assigned{0};
   std::atomic<int> revoked{0};
+  bool hold_handler_on_revoke = false;
+  HandlerGate gate;
 };
 
+Membership& membership_of(const rd_kafka_t* rk) {
+  return *static_cast<Membership*>(
+      static_cast<detail::ClientContext*>(rd_kafka_opaque(rk))->owner);
+}
+
 void count_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                     rd_kafka_topic_partition_list_t* partitions, void* opaque) {
-  auto* membership = static_cast<Membership*>(static_cast<detail::ClientContext*>(opaque)->owner);
+                     rd_kafka_topic_partition_list_t* partitions, void*) {
+  Membership& membership = membership_of(rk);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-    membership->assigned += partitions->cnt;
+    membership.assigned += partitions->cnt;
     detail::rebalance_assign(rk, partitions);
   } else {
-    membership->revoked += partitions->cnt;
+    membership.revoked += partitions->cnt;
+    if (membership.hold_handler_on_revoke) membership.gate.arm();
     detail::rebalance_assign(rk, nullptr);
   }
 }
 
-TEST(PublisherCloseMock, CloseThatCannotFinishIsAbandonedAtItsDeadline) {
-  char err[512];
-  rd_kafka_conf_t* holder_conf = rd_kafka_conf_new();
-  rd_kafka_conf_set(holder_conf, "log_level", "0", err, sizeof err);
-  detail::KafkaHandle holder(rd_kafka_new(RD_KAFKA_PRODUCER, holder_conf, err, sizeof err));
-  ASSERT_TRUE(holder) << err;
-  rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(holder.get(), 1);
-  ASSERT_NE(cluster, nullptr);
-  rd_kafka_mock_topic_create(cluster, "close.topic", 2, 1);
+void gated_log(const rd_kafka_t* rk, int, const char*, const char* line) {
+  if (rk != nullptr && rd_kafka_opaque(rk) != nullptr) membership_of(rk).gate.hold_if_armed(line);
+}
 
-  // A dynamic member: its close waits for the answer to LeaveGroup.
-  auto membership = std::make_shared<Membership>();
-  auto context = std::make_shared<detail::ClientContext>();
-  context->role = Role::kDedup;
-  context->owner = membership.get();
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
-           {"bootstrap.servers", rd_kafka_mock_cluster_bootstraps(cluster)},
-           {"group.id", "close.group"},
-           {"session.timeout.ms", "6000"},
-           {"heartbeat.interval.ms", "500"},
-           {"log_level", "0"}}) {
-    ASSERT_EQ(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK)
-        << k << ": " << err;
+// librdkafka's mock cluster with a topic of two partitions, and a dynamic member of a group
+// on it that holds both. The member's close waits for the answer to LeaveGroup.
+class PublisherCloseMock : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char err[512];
+    rd_kafka_conf_t* holder_conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(holder_conf, "log_level", "0", err, sizeof err);
+    holder_.reset(rd_kafka_new(RD_KAFKA_PRODUCER, holder_conf, err, sizeof err));
+    ASSERT_TRUE(holder_) << err;
+    cluster_ = rd_kafka_mock_cluster_new(holder_.get(), 1);
+    ASSERT_NE(cluster_, nullptr);
+    rd_kafka_mock_topic_create(cluster_, "close.topic", 2, 1);
+
+    context_->role = Role::kDedup;
+    context_->owner = membership_.get();
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+             {"bootstrap.servers", rd_kafka_mock_cluster_bootstraps(cluster_)},
+             {"group.id", "close.group"},
+             {"session.timeout.ms", "6000"},
+             {"heartbeat.interval.ms", "500"},
+             {"debug", "cgrp"}}) {
+      ASSERT_EQ(rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err), RD_KAFKA_CONF_OK)
+          << k << ": " << err;
+    }
+    rd_kafka_conf_set_log_cb(conf, gated_log);  // also keeps the debug lines off stderr
+    rd_kafka_conf_set_rebalance_cb(conf, count_rebalance);
+    rd_kafka_conf_set_opaque(conf, context_.get());
+    consumer_->reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
+    ASSERT_TRUE(*consumer_) << err;
+    detail::PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), "close.topic", RD_KAFKA_PARTITION_UA);
+    ASSERT_EQ(rd_kafka_subscribe(consumer_->get(), topics.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
+    ASSERT_TRUE(testing::eventually(
+        [&] { detail::Message(rd_kafka_consumer_poll(consumer_->get(), 100)); },
+        [&] { return membership_->assigned == 2; }, 30s));
   }
-  rd_kafka_conf_set_rebalance_cb(conf, count_rebalance);
-  rd_kafka_conf_set_opaque(conf, context.get());
-  auto consumer = std::make_shared<detail::KafkaHandle>(
-      rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
-  ASSERT_TRUE(*consumer) << err;
-  detail::PartitionList topics(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(topics.get(), "close.topic", RD_KAFKA_PARTITION_UA);
-  ASSERT_EQ(rd_kafka_subscribe(consumer->get(), topics.get()), RD_KAFKA_RESP_ERR_NO_ERROR);
-  ASSERT_TRUE(testing::eventually(
-      [&] { detail::Message(rd_kafka_consumer_poll(consumer->get(), 100)); },
-      [&] { return membership->assigned == 2; }, 30s));
 
+  void TearDown() override {
+    membership_->gate.release();
+    if (cluster_ != nullptr) {
+      rd_kafka_mock_broker_set_rtt(cluster_, 1, 0);
+      rd_kafka_mock_cluster_destroy(cluster_);
+    }
+  }
+
+  // close_consumer with a deadline of 1 s, under a watchdog of 15 s; false when it did not
+  // return (the test has failed then).
+  bool close_under_watchdog() {
+    const auto started = Clock::now();
+    const bool returned = returns_within(
+        15s, [consumer = consumer_, membership = membership_, context = context_,
+              events = events_, closed = closed_] {
+          *closed =
+              detail::close_consumer(*consumer, count_rebalance, Role::kDedup, events.get(), 1s);
+        });
+    took_ = Clock::now() - started;
+    return returned;
+  }
+
+  detail::KafkaHandle holder_;
+  rd_kafka_mock_cluster_t* cluster_ = nullptr;
+  // Shared with the closing thread, which a failed test leaves behind.
+  std::shared_ptr<Membership> membership_ = std::make_shared<Membership>();
+  std::shared_ptr<detail::ClientContext> context_ = std::make_shared<detail::ClientContext>();
+  std::shared_ptr<detail::KafkaHandle> consumer_ = std::make_shared<detail::KafkaHandle>();
+  std::shared_ptr<CloseEvents> events_ = std::make_shared<CloseEvents>();
+  std::shared_ptr<std::atomic<int>> closed_ = std::make_shared<std::atomic<int>>(-1);
+  Clock::duration took_{};
+};
+
+TEST_F(PublisherCloseMock, CloseThatCannotFinishIsAbandonedAtItsDeadline) {
   // Every answer from now on takes longer than the test: the group cannot be left in time.
-  rd_kafka_mock_broker_set_rtt(cluster, 1, 60000);
-  auto events = std::make_shared<CloseEvents>();
-  auto closed = std::make_shared<std::atomic<int>>(-1);
-  const auto started = Clock::now();
-  const bool returned = returns_within(15s, [consumer, membership, context, events, closed] {
-    *closed = detail::close_consumer(*consumer, count_rebalance, Role::kDedup, events.get(), 1s);
-  });
-  const auto took = Clock::now() - started;
-  ASSERT_TRUE(returned) << "closing and destroying the consumer did not return";
-  EXPECT_EQ(*closed, 0) << "the close cannot have finished";
-  EXPECT_EQ(consumer->get(), nullptr) << "the handle is destroyed";
-  EXPECT_EQ(membership->revoked, 2) << "the revocation still ran on the closing thread";
-  EXPECT_EQ(events->close_timeouts, 1);
-  EXPECT_GE(events->waited, 1s);
-  EXPECT_LT(took, 10s) << "the destroy after an abandoned close must not wait for answers";
+  rd_kafka_mock_broker_set_rtt(cluster_, 1, 60000);
+  ASSERT_TRUE(close_under_watchdog()) << "closing and destroying the consumer did not return";
+  EXPECT_EQ(*closed_, 0) << "the close cannot have finished";
+  EXPECT_EQ(consumer_->get(), nullptr) << "the handle is destroyed";
+  EXPECT_EQ(membership_->revoked, 2) << "the revocation still ran on the closing thread";
+  EXPECT_EQ(events_->close_timeouts, 1);
+  EXPECT_GE(events_->waited, 1s);
+  EXPECT_LT(took_, 10s) << "the destroy after an abandoned close must not wait for answers";
+}
 
-  rd_kafka_mock_broker_set_rtt(cluster, 1, 0);
-  rd_kafka_mock_cluster_destroy(cluster);
+TEST_F(PublisherCloseMock, AssignTheGroupHandlerNeverAnswersIsAbandonedAtTheDeadline) {
+  // The revocation's rd_kafka_assign(NULL) gets no answer, as from a group handler that
+  // terminated under it.
+  membership_->hold_handler_on_revoke = true;
+  ASSERT_TRUE(close_under_watchdog()) << "the close waited for the assign";
+  EXPECT_EQ(*closed_, 0);
+  EXPECT_EQ(consumer_->get(), nullptr) << "the handle is no longer the caller's";
+  EXPECT_EQ(membership_->revoked, 2);
+  EXPECT_EQ(events_->close_timeouts, 1);
+  EXPECT_LT(took_, 10s);
+  // The handle was left to the process, not destroyed under the waiting assign: once the
+  // handler answers, that call returns into a live handle.
+  membership_->gate.release();
 }
 
 TEST(PublisherCloseKafka, EvictedMemberClosesWithinItsTimeout) {
