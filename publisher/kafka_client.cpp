@@ -179,8 +179,8 @@ bool close_consumer(KafkaHandle& consumer, RebalanceFn on_rebalance, Role role, 
               {{"role", role_name(role)}, {"error", rd_kafka_error_name(err.get())}});
   } else {
     while (!(closed = rd_kafka_consumer_closed(rk) != 0) && !abandoned()) {
-      const auto left =
-          std::chrono::ceil<std::chrono::milliseconds>(started + timeout - std::chrono::steady_clock::now());
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          started + timeout - std::chrono::steady_clock::now());
       if (left.count() <= 0) break;
       // Short waits: becoming closed is not an event on the queue.
       Event event(rd_kafka_queue_poll(
