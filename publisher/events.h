@@ -96,8 +96,8 @@ struct ProducerRebuilt {  // fatal or fenced producer destroyed and created agai
   std::string message;
 };
 
-// A consumer that did not leave its group within the close timeout and was destroyed
-// without the close (the group drops it when its session times out).
+// A consumer that did not leave its group within the close timeout and was dropped without
+// leaving (the group removes it when its session times out).
 struct ConsumerCloseTimedOut {
   Role role;
   std::chrono::milliseconds waited{0};

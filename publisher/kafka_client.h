@@ -127,8 +127,9 @@ constexpr Millis kConsumerCloseTimeout{std::chrono::seconds(10)};
 // rd_kafka_consumer_close. That call and rd_kafka_destroy have no deadline of their own, and a
 // member the group has already evicted can be kept waiting by the coordinator. A close that
 // does not finish in time is abandoned (a warning, ConsumerCloseTimedOut to `sink`) and the
-// handle destroyed without a consumer close; the group drops the member when its session
-// times out. Returns whether the close finished.
+// handle destroyed without a consumer close (or, when a rebalance_assign is still waiting
+// inside it, left to the process); the group drops the member when its session times out.
+// Returns whether the close finished.
 bool close_consumer(KafkaHandle& consumer, RebalanceFn on_rebalance, Role role, EventSink* sink,
                     Millis timeout = kConsumerCloseTimeout);
 
