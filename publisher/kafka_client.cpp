@@ -214,14 +214,13 @@ bool close_consumer(KafkaHandle& consumer, RebalanceFn on_rebalance, Role role, 
     context->close_deadline.reset();
     context->assign_abandoned = false;
   }
+  queue.reset();
   if (leak) {
     // A thread is still inside rd_kafka_assign on this handle: destroying it would pull the
     // handle from under that call. It is left to the process, as are its threads.
-    queue.release();
     consumer.release();
     return false;
   }
-  queue.reset();
   // rd_kafka_destroy would run a consumer close of its own, without a deadline, when the
   // one above did not finish.
   rd_kafka_destroy_flags(consumer.release(), closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);

@@ -213,7 +213,11 @@ TEST_F(PublisherCloseMock, AssignTheGroupHandlerNeverAnswersIsAbandonedAtTheDead
   EXPECT_EQ(events_->close_timeouts, 1);
   EXPECT_LT(took_, 10s);
   // The handle was left to the process, not destroyed under the waiting assign: once the
-  // handler answers, that call returns into a live handle.
+  // handler answers, that call returns into a live handle. Its threads go on (logging
+  // through gated_log), so what its opaque leads to stays too.
+  static auto* kept_for_the_process = new std::vector<std::shared_ptr<void>>;
+  kept_for_the_process->push_back(context_);
+  kept_for_the_process->push_back(membership_);
   membership_->gate.release();
 }
 
