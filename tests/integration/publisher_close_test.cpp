@@ -1,15 +1,16 @@
 // Leaving the consumer group has a deadline: a close the coordinator does not let finish
-// (librdkafka's mock cluster with slow answers), and the close of a member the group has
-// already evicted (real broker), both return and let the client be destroyed. Each close
-// runs under a watchdog, so a close without a deadline fails the test instead of hanging it.
+// (librdkafka's mock cluster with slow answers), a revocation whose rd_kafka_assign the
+// group handler never answers (mock cluster, handler held), and the close of a member the
+// group has already evicted (real broker) all return within it. Each close runs under a
+// watchdog, so a close without a deadline fails the test instead of hanging it.
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <memory>
@@ -248,7 +249,7 @@ TEST(PublisherCloseKafka, EvictedMemberClosesWithinItsTimeout) {
     a.reset();
   })) << "the evicted member's close or destroy did not return";
   const auto took = Clock::now() - started;
-  EXPECT_TRUE(la->owned.empty()) << "the close revoked what the member still held";
+  EXPECT_TRUE(la->owned.empty()) << "the close gave up what the member still held";
   EXPECT_GE(la->revocations, 1);
   EXPECT_LT(took, limit);
 
