@@ -291,6 +291,7 @@ class Daemon final : public fetcher::Listener, public publisher::IngestListener 
   void on(const publisher::RestoreProgress& e) override { events_.on(e); }
   void on(const publisher::OwnedPartitions& e) override { events_.on(e); }
   void on(const publisher::ProducerRebuilt& e) override { events_.on(e); }
+  void on(const publisher::ConsumerCloseTimedOut& e) override { events_.on(e); }
   void on(const publisher::KafkaStatistics& e) override { events_.on(e); }
 
  private:

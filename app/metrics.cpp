@@ -306,6 +306,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Name("feedpipe_producer_rebuilds_total")
                        .Help("Producers destroyed and recreated after a fatal error")
                        .Register(r);
+  auto& close_timeouts = BuildCounter()
+                             .Name("feedpipe_consumer_close_timeouts_total")
+                             .Help("Consumers that did not leave their group within the close "
+                                   "timeout and were destroyed without leaving")
+                             .Register(r);
   auto& in_doubt = BuildCounter()
                        .Name("feedpipe_transactions_in_doubt_total")
                        .Help("Failed commits whose outcome was open, by what Kafka said of them "
@@ -320,6 +325,7 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
     txn_aborted_[i] = &txns.Add({{"role", s(kRoles[i])}, {"result", "aborted"}});
     txn_duration_[i] = &txn_dur.Add({{"role", s(kRoles[i])}}, kLatencyBuckets);
     producer_rebuilds_[i] = &rebuilds.Add({{"role", s(kRoles[i])}});
+    consumer_close_timeouts_[i] = &close_timeouts.Add({{"role", s(kRoles[i])}});
     for (std::size_t o = 0; o < 3; ++o) {
       static constexpr std::array<std::string_view, 3> kOutcomes{"committed", "aborted", "unknown"};
       txn_in_doubt_[i][o] = &in_doubt.Add({{"role", s(kRoles[i])}, {"outcome", s(kOutcomes[o])}});

@@ -76,6 +76,9 @@ class Metrics {
   prometheus::Counter& transactions_aborted(RoleLabel r) { return *txn_aborted_[idx(r)]; }
   prometheus::Histogram& transaction_duration(RoleLabel r) { return *txn_duration_[idx(r)]; }
   prometheus::Counter& producer_rebuilds(RoleLabel r) { return *producer_rebuilds_[idx(r)]; }
+  prometheus::Counter& consumer_close_timeouts(RoleLabel r) {
+    return *consumer_close_timeouts_[idx(r)];
+  }
   // outcome: 0 committed, 1 aborted, 2 unknown
   prometheus::Counter& transactions_in_doubt(RoleLabel r, int outcome) {
     return *txn_in_doubt_[idx(r)][static_cast<std::size_t>(outcome)];
@@ -128,6 +131,7 @@ class Metrics {
   prometheus::Counter *duplicates_feed_ = nullptr, *duplicates_global_ = nullptr;
   prometheus::Counter* record_revisions_ = nullptr;
   std::array<prometheus::Counter*, 3> txn_committed_{}, txn_aborted_{}, producer_rebuilds_{};
+  std::array<prometheus::Counter*, 3> consumer_close_timeouts_{};
   std::array<prometheus::Histogram*, 3> txn_duration_{};
   std::array<std::array<prometheus::Counter*, 3>, 3> txn_in_doubt_{};
   std::array<prometheus::Counter*, 2> restore_records_{};

@@ -122,6 +122,11 @@ void PublisherEvents::on(const publisher::TransactionSettled& e) {
             {{"role", role_name(e.role)}, {"outcome", kNames[outcome]}});
 }
 
+void PublisherEvents::on(const publisher::ConsumerCloseTimedOut& e) {
+  // The publisher logged the warning itself.
+  metrics_.consumer_close_timeouts(role_label(e.role)).Increment();
+}
+
 void PublisherEvents::on(const publisher::KafkaStatistics& e) {
   KafkaClientStats stats;
   stats.queue_messages = static_cast<double>(e.msg_cnt);

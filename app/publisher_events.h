@@ -31,6 +31,7 @@ class PublisherEvents final : public publisher::DedupListener, public publisher:
   void on(const publisher::OwnedPartitions& e) override;
   void on(const publisher::ProducerRebuilt& e) override;
   void on(const publisher::TransactionSettled& e) override;
+  void on(const publisher::ConsumerCloseTimedOut& e) override;
   void on(const publisher::KafkaStatistics& e) override;
 
  private:

@@ -87,10 +87,8 @@ class DedupRole::Impl {
   void stop() {
     running_ = false;
     if (thread_.joinable()) thread_.join();
-    if (consumer_) {
-      rd_kafka_consumer_close(consumer_.get());
-      consumer_.reset();
-    }
+    close_consumer(consumer_, &Impl::rebalance_cb, Role::kDedup, &listener_,
+                   options_.close_timeout);
   }
 
   bool restored() const { return restored_; }
@@ -307,8 +305,8 @@ class DedupRole::Impl {
       char reason[512] = "";
       rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
       log::error(kLog, "dedup consumer failed fatally; recreating it", {{"error", reason}});
-      rd_kafka_consumer_close(consumer_.get());
-      consumer_.reset();
+      close_consumer(consumer_, &Impl::rebalance_cb, Role::kDedup, &listener_,
+                     options_.close_timeout);
     }
     drop_partitions();
     try {
@@ -383,7 +381,7 @@ class DedupRole::Impl {
       // Barrier and starting offsets at once.
       if (auto st = fetch_committed(rk, partitions, self->options_.restore_timeout, "raw"); !st) {
         log::error(kLog, "not taking the partitions", {{"error", st.error().message}});
-        rd_kafka_assign(rk, nullptr);
+        rebalance_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;
       }
@@ -394,14 +392,14 @@ class DedupRole::Impl {
           !st) {
         log::error(kLog, "dedup-state restore failed; not taking the partitions",
                    {{"error", st.error().message}});
-        rd_kafka_assign(rk, nullptr);
+        rebalance_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;
       }
       for (int i = 0; i < partitions->cnt; ++i) {
         if (partitions->elems[i].offset < 0) partitions->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
       }
-      rd_kafka_assign(rk, partitions);
+      rebalance_assign(rk, partitions);
       self->owned_.insert(parts.begin(), parts.end());
       self->restored_ = true;
       self->listener_.on(OwnedPartitions{Role::kDedup, static_cast<int>(self->owned_.size())});
@@ -416,7 +414,7 @@ class DedupRole::Impl {
         self->states_[static_cast<std::size_t>(p)].clear();
       }
       self->listener_.on(OwnedPartitions{Role::kDedup, static_cast<int>(self->owned_.size())});
-      rd_kafka_assign(rk, nullptr);
+      rebalance_assign(rk, nullptr);
     }
   }
 

@@ -45,6 +45,9 @@ class DedupRole {
     std::chrono::milliseconds batch_wait{100};
     std::chrono::milliseconds expiry_interval{std::chrono::minutes(1)};
     std::chrono::milliseconds restore_timeout{std::chrono::minutes(5)};
+    // How long leaving the group may take (stop(), a consumer recreated after a fatal error);
+    // past it the consumer is dropped without leaving (ConsumerCloseTimedOut).
+    std::chrono::milliseconds close_timeout{std::chrono::seconds(10)};
     // Fault injection for tests (TxnProducer::set_fault_injection).
     std::function<CommitFault()> commit_fault;
   };

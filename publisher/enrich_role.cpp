@@ -113,8 +113,8 @@ class EnrichRole::Impl {
     if (consumer_) {
       // The revocation that close() triggers must not commit again: run() already did.
       closing_ = true;
-      rd_kafka_consumer_close(consumer_.get());
-      consumer_.reset();
+      close_consumer(consumer_, &Impl::rebalance_cb, Role::kEnrich, &listener_,
+                     options_.close_timeout);
     }
   }
 
@@ -453,7 +453,7 @@ class EnrichRole::Impl {
       // Barrier and starting offsets at once.
       if (auto st = fetch_committed(rk, partitions, std::chrono::minutes(1), "entries"); !st) {
         log::error(kLog, "not taking the partitions", {{"error", st.error().message}});
-        rd_kafka_assign(rk, nullptr);
+        rebalance_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;
       }
@@ -463,7 +463,7 @@ class EnrichRole::Impl {
         self->forget(tp.partition);
         self->parts_[tp.partition].next_offset = tp.offset >= 0 ? tp.offset : -1;
       }
-      rd_kafka_assign(rk, partitions);
+      rebalance_assign(rk, partitions);
       // A pause is kept by the partition across assignments; the new work starts unpaused.
       rd_kafka_resume_partitions(rk, partitions);
       self->restored_ = true;
@@ -480,7 +480,7 @@ class EnrichRole::Impl {
       }
       for (int i = 0; i < partitions->cnt; ++i) self->forget(partitions->elems[i].partition);
       self->listener_.on(OwnedPartitions{Role::kEnrich, static_cast<int>(self->parts_.size())});
-      rd_kafka_assign(rk, nullptr);
+      rebalance_assign(rk, nullptr);
     }
   }
 

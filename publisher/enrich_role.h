@@ -63,6 +63,9 @@ class EnrichRole {
     // An attempt whose `done` has not come by then counts as failed (kTimeout); a late
     // result of that attempt is ignored.
     std::chrono::milliseconds attempt_timeout{std::chrono::minutes(2)};
+    // How long leaving the group in stop() may take; past it the consumer is dropped
+    // without leaving (ConsumerCloseTimedOut).
+    std::chrono::milliseconds close_timeout{std::chrono::seconds(10)};
     // Fault injection for tests (TxnProducer::set_fault_injection).
     std::function<CommitFault()> commit_fault;
   };

@@ -96,6 +96,13 @@ struct ProducerRebuilt {  // fatal or fenced producer destroyed and created agai
   std::string message;
 };
 
+// A consumer that did not leave its group within the close timeout and was dropped without
+// leaving (the group removes it when its session times out).
+struct ConsumerCloseTimedOut {
+  Role role;
+  std::chrono::milliseconds waited{0};
+};
+
 // librdkafka statistics (`statistics.interval.ms`), the fields the metrics need plus the
 // whole document for anything else.
 struct KafkaStatistics {
@@ -135,6 +142,7 @@ class EventSink {
   virtual void on(const ArticleRetried&) {}
   virtual void on(const ProducerRebuilt&) {}
   virtual void on(const TransactionSettled&) {}
+  virtual void on(const ConsumerCloseTimedOut&) {}
   virtual void on(const KafkaStatistics&) {}
 };
 

@@ -51,8 +51,12 @@ class IngestSession::Impl {
 
   void close() {
     if (!consumer_) return;
-    rd_kafka_consumer_close(consumer_.get());  // runs the revocation callback
-    consumer_.reset();
+    // The revocation callback runs inside.
+    close_consumer(consumer_, &Impl::rebalance_cb, Role::kIngest, &listener_,
+                   options_.close_timeout);
+    // A member the group has already evicted does not always get its revocation delivered
+    // (nor does a close given up at its deadline); what it still held is not its own.
+    give_up_owned();
   }
 
   void poll(std::chrono::milliseconds timeout) {
@@ -194,20 +198,24 @@ class IngestSession::Impl {
     char reason[512] = "";
     rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
     log::error(kLog, "ingest consumer failed fatally; recreating it", {{"error", reason}});
-    rd_kafka_consumer_close(consumer_.get());
-    consumer_.reset();
-    if (!owned_.empty()) {
-      std::vector<int> parts(owned_.begin(), owned_.end());
-      owned_.clear();
-      listener_.on(OwnedPartitions{Role::kIngest, 0});
-      listener_.on_revoked(parts);
-    }
+    close_consumer(consumer_, &Impl::rebalance_cb, Role::kIngest, &listener_,
+                   options_.close_timeout);
+    give_up_owned();
     try {
       create_consumer();
     } catch (const std::exception& e) {
       log::error(kLog, "ingest consumer could not be recreated", {{"error", e.what()}});
       recreate_pending_ = true;
     }
+  }
+
+  // Tells the listener that whatever is still owned is not any more.
+  void give_up_owned() {
+    if (owned_.empty()) return;
+    std::vector<int> parts(owned_.begin(), owned_.end());
+    owned_.clear();
+    listener_.on(OwnedPartitions{Role::kIngest, 0});
+    listener_.on_revoked(parts);
   }
 
   static void on_state_record(void* ctx, int partition, std::string_view key,
@@ -268,13 +276,13 @@ class IngestSession::Impl {
         // Not owning is safe; rejoining (next poll) gets the partitions assigned again.
         log::error(kLog, "feed-state restore failed; not taking the partitions",
                    {{"error", states.error().message}});
-        rd_kafka_assign(rk, nullptr);
+        rebalance_assign(rk, nullptr);
         self->rejoin_pending_ = true;
         return;
       }
       // The group consumer never reads feed-state itself; the partitions are held paused.
       for (int i = 0; i < partitions->cnt; ++i) partitions->elems[i].offset = RD_KAFKA_OFFSET_END;
-      rd_kafka_assign(rk, partitions);
+      rebalance_assign(rk, partitions);
       rd_kafka_pause_partitions(rk, partitions);
       self->owned_.insert(parts.begin(), parts.end());
       log::info(kLog, "ingest partitions assigned",
@@ -290,7 +298,7 @@ class IngestSession::Impl {
                  {"lost", rd_kafka_assignment_lost(rk) != 0}});
       self->listener_.on(OwnedPartitions{Role::kIngest, static_cast<int>(self->owned_.size())});
       self->listener_.on_revoked(parts);
-      rd_kafka_assign(rk, nullptr);
+      rebalance_assign(rk, nullptr);
     }
   }
 

@@ -59,6 +59,9 @@ class IngestSession {
  public:
   struct Options {
     std::chrono::milliseconds restore_timeout{std::chrono::minutes(5)};
+    // How long leaving the group may take (close(), a consumer recreated after a fatal
+    // error); past it the consumer is dropped without leaving (ConsumerCloseTimedOut).
+    std::chrono::milliseconds close_timeout{std::chrono::seconds(10)};
   };
 
   // Connects, creates the producer (init_transactions) and subscribes. Throws
@@ -90,7 +93,8 @@ class IngestSession {
   // about as much as a hundred records (see publisher/README.md). Every feed must be owned.
   Status commit_polls(const std::vector<PollCommit>& polls);
 
-  // Leaves the group and closes the clients. Idempotent; the destructor calls it.
+  // Leaves the group and closes the clients, the consumer within Options::close_timeout.
+  // Idempotent; the destructor calls it.
   void close();
 
  private:

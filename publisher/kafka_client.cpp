@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <optional>
 #include <set>
 #include <thread>
@@ -128,6 +129,104 @@ std::string instance_id_of(const KafkaConfig& config) {
   return host;
 }
 
+namespace {
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kIngest: return "ingest";
+    case Role::kDedup: return "dedup";
+    case Role::kEnrich: return "enrich";
+  }
+  return "ingest";
+}
+
+}  // namespace
+
+void rebalance_assign(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* partitions) {
+  auto* context = static_cast<ClientContext*>(rd_kafka_opaque(rk));
+  if (context == nullptr || !context->close_deadline) {
+    rd_kafka_assign(rk, partitions);
+    return;
+  }
+  auto returned = std::make_shared<std::promise<void>>();
+  auto done = returned->get_future();
+  PartitionList copy(partitions ? rd_kafka_topic_partition_list_copy(partitions) : nullptr);
+  std::thread([rk, copy = std::move(copy), returned] {
+    rd_kafka_assign(rk, copy.get());
+    returned->set_value();
+  }).detach();
+  if (done.wait_until(*context->close_deadline) != std::future_status::ready) {
+    context->assign_abandoned = true;
+  }
+}
+
+bool close_consumer(KafkaHandle& consumer, RebalanceFn on_rebalance, Role role, EventSink* sink,
+                    Millis timeout) {
+  if (!consumer) return true;
+  rd_kafka_t* rk = consumer.get();
+  const auto started = std::chrono::steady_clock::now();
+  auto* context = on_rebalance ? static_cast<ClientContext*>(rd_kafka_opaque(rk)) : nullptr;
+  if (context) {
+    context->close_deadline = started + timeout;
+    context->assign_abandoned = false;
+  }
+  const auto abandoned = [&] { return context && context->assign_abandoned; };
+  Queue queue(rd_kafka_queue_new(rk));
+  bool closed = false;
+  if (KafkaError err(rd_kafka_consumer_close_queue(rk, queue.get())); err) {
+    // A consumer that failed fatally cannot leave the group; the group drops it later.
+    log::warn(kLog, "consumer close failed",
+              {{"role", role_name(role)}, {"error", rd_kafka_error_name(err.get())}});
+  } else {
+    while (!(closed = rd_kafka_consumer_closed(rk) != 0) && !abandoned()) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          started + timeout - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      // Short waits: becoming closed is not an event on the queue.
+      Event event(rd_kafka_queue_poll(
+          queue.get(), static_cast<int>(std::min<std::int64_t>(left.count(), 100))));
+      if (!event) continue;
+      if (rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_REBALANCE) {
+        auto* partitions = rd_kafka_event_topic_partition_list(event.get());
+        if (on_rebalance) {
+          on_rebalance(rk, rd_kafka_event_error(event.get()), partitions, rd_kafka_opaque(rk));
+        } else {
+          rd_kafka_assign(rk, nullptr);
+        }
+      } else if (rd_kafka_event_type(event.get()) == RD_KAFKA_EVENT_ERROR) {
+        log::warn(kLog, "consumer close",
+                  {{"role", role_name(role)},
+                   {"error", rd_kafka_err2name(rd_kafka_event_error(event.get()))}});
+      }
+    }
+    if (!closed) {
+      const auto waited =
+          std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started);
+      log::warn(kLog, "consumer did not leave its group in time; dropping it",
+                {{"role", role_name(role)},
+                 {"ms", static_cast<std::int64_t>(waited.count())},
+                 {"stuck_in_assign", abandoned()}});
+      if (sink) sink->on(ConsumerCloseTimedOut{role, waited});
+    }
+  }
+  const bool leak = abandoned();
+  if (context) {
+    context->close_deadline.reset();
+    context->assign_abandoned = false;
+  }
+  queue.reset();
+  if (leak) {
+    // A thread is still inside rd_kafka_assign on this handle: destroying it would pull the
+    // handle from under that call. It is left to the process, as are its threads.
+    consumer.release();
+    return false;
+  }
+  // rd_kafka_destroy would run a consumer close of its own, without a deadline, when the
+  // one above did not finish.
+  rd_kafka_destroy_flags(consumer.release(), closed ? 0 : RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  return closed;
+}
+
 Status fetch_committed(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions, Millis timeout,
                        std::string_view what) {
   auto err = rd_kafka_committed(rk, partitions, static_cast<int>(timeout.count()));
@@ -241,6 +340,10 @@ Status restore_partitions(const KafkaConfig& config, const std::string& topic,
   auto client = make_client(RD_KAFKA_CONSUMER, std::move(*conf), nullptr);
   if (!client) return client.error();
   rd_kafka_t* rk = client->get();
+  // Every way out closes the reader within the close timeout.
+  const Role role = topic_label == Topic::kDedupState ? Role::kDedup : Role::kIngest;
+  auto close_reader = [&](rd_kafka_t*) { close_consumer(*client, nullptr, role, &sink); };
+  std::unique_ptr<rd_kafka_t, decltype(close_reader)> closing(rk, close_reader);
 
   std::set<int> pending;
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
@@ -266,7 +369,6 @@ Status restore_partitions(const KafkaConfig& config, const std::string& topic,
     const auto deadline = started + timeout;
     while (!pending.empty()) {
       if (std::chrono::steady_clock::now() > deadline) {
-        rd_kafka_consumer_close(rk);
         return Error{ErrorCode::kTimeout, "restore of " + topic + " did not reach the end",
                      true};
       }
@@ -293,7 +395,7 @@ Status restore_partitions(const KafkaConfig& config, const std::string& topic,
       }
     }
   }
-  rd_kafka_consumer_close(rk);
+  closing.reset();
   sink.on(RestoreProgress{topic_label, 0, records, elapsed(), true});
   log::info(kLog, "state restored",
             {{"topic", topic}, {"partitions", static_cast<std::int64_t>(partitions.size())},

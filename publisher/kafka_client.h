@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -39,6 +40,12 @@ struct KafkaErrorDeleter {
 struct MessageDeleter {
   void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
 };
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+struct EventDeleter {
+  void operator()(rd_kafka_event_t* e) const { rd_kafka_event_destroy(e); }
+};
 struct GroupMetadataDeleter {
   void operator()(rd_kafka_consumer_group_metadata_t* g) const {
     rd_kafka_consumer_group_metadata_destroy(g);
@@ -49,6 +56,8 @@ using KafkaConf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 using KafkaError = std::unique_ptr<rd_kafka_error_t, KafkaErrorDeleter>;
 using Message = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+using Queue = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
+using Event = std::unique_ptr<rd_kafka_event_t, EventDeleter>;
 using GroupMetadata =
     std::unique_ptr<rd_kafka_consumer_group_metadata_t, GroupMetadataDeleter>;
 
@@ -60,6 +69,10 @@ struct ClientContext {
   EventSink* sink = nullptr;
   Role role = Role::kIngest;
   void* owner = nullptr;
+  // Set by close_consumer while it runs (owner's thread only): rebalance_assign gives up
+  // at this deadline and records that it did.
+  std::optional<std::chrono::steady_clock::time_point> close_deadline;
+  bool assign_abandoned = false;
 };
 
 // bootstrap.servers, then `defaults`, then the user's kafka.librdkafka passthrough, then
@@ -95,6 +108,30 @@ KafkaHandle make_group_consumer(const KafkaConfig& config, std::string_view role
                                 const Properties& extra_defaults = {});
 
 Error kafka_error(rd_kafka_resp_err_t err, std::string_view context);
+
+// The rd_kafka_assign of a rebalance callback (`partitions` null: give everything back). It
+// waits for the group handler without a deadline, and in librdkafka 2.0.2 a handler that
+// terminated while the revocation was being delivered never answers (seen with a member
+// the group had evicted, closed under ASan). So while close_consumer runs, the call is made
+// on a thread of its own and given up at the close deadline; close_consumer then leaves the
+// handle alone (the call is still inside it). Needs the ClientContext opaque of
+// make_group_consumer.
+void rebalance_assign(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* partitions);
+
+// How long a consumer may take to leave its group at shutdown or before it is recreated.
+constexpr Millis kConsumerCloseTimeout{std::chrono::seconds(10)};
+
+// Leaves the group and destroys `consumer` (null afterwards, valid until then for the
+// callbacks), both within `timeout`. The close is served from this thread, so `on_rebalance`
+// (null for a consumer that only assigns) still runs for the revocation, as under
+// rd_kafka_consumer_close. That call and rd_kafka_destroy have no deadline of their own, and a
+// member the group has already evicted can be kept waiting by the coordinator. A close that
+// does not finish in time is abandoned (a warning, ConsumerCloseTimedOut to `sink`) and the
+// handle destroyed without a consumer close (or, when a rebalance_assign is still waiting
+// inside it, left to the process); the group drops the member when its session times out.
+// Returns whether the close finished.
+bool close_consumer(KafkaHandle& consumer, RebalanceFn on_rebalance, Role role, EventSink* sink,
+                    Millis timeout = kConsumerCloseTimeout);
 
 // Fills in the committed offsets of `partitions`. Under read_committed this asks for stable
 // offsets, so it is also the barrier that waits for a transaction a previous owner still has

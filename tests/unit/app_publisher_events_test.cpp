@@ -63,5 +63,19 @@ TEST(PublisherEvents, SettledCommitsCountByRoleAndOutcome) {
   EXPECT_EQ(series_value(text, name + "{outcome=\"aborted\",role=\"dedup\"}"), 0);
 }
 
+TEST(PublisherEvents, AbandonedConsumerClosesCountByRole) {
+  Metrics metrics;
+  PublisherEvents events(metrics, [] {});
+  using publisher::Role;
+  events.on(publisher::ConsumerCloseTimedOut{Role::kIngest, std::chrono::milliseconds(10000)});
+  events.on(publisher::ConsumerCloseTimedOut{Role::kIngest, std::chrono::milliseconds(10001)});
+  events.on(publisher::ConsumerCloseTimedOut{Role::kDedup, std::chrono::milliseconds(10000)});
+  const std::string text = metrics.serialize();
+  const std::string name = "feedpipe_consumer_close_timeouts_total";
+  EXPECT_EQ(series_value(text, name + "{role=\"ingest\"}"), 2);
+  EXPECT_EQ(series_value(text, name + "{role=\"dedup\"}"), 1);
+  EXPECT_EQ(series_value(text, name + "{role=\"enrich\"}"), 0);
+}
+
 }  // namespace
 }  // namespace feedpipe::app
