@@ -19,15 +19,6 @@ RoleLabel role_label(publisher::Role role) {
   return RoleLabel::kIngest;
 }
 
-std::string_view role_name(publisher::Role role) {
-  switch (role) {
-    case publisher::Role::kIngest: return "ingest";
-    case publisher::Role::kDedup: return "dedup";
-    case publisher::Role::kEnrich: return "enrich";
-  }
-  return "ingest";
-}
-
 TopicLabel topic_label(publisher::Topic topic) {
   switch (topic) {
     case publisher::Topic::kRaw: return TopicLabel::kRaw;
@@ -51,7 +42,7 @@ void PublisherEvents::on(const publisher::TransactionCommitted& e) {
 void PublisherEvents::on(const publisher::TransactionAborted& e) {
   metrics_.transactions_aborted(role_label(e.role)).Increment();
   log::warn("publisher", "transaction aborted",
-            {{"role", role_name(e.role)}, {"error_type", to_string(e.reason)},
+            {{"role", publisher::role_name(e.role)}, {"error_type", to_string(e.reason)},
              {"error", e.message}});
 }
 
@@ -107,7 +98,7 @@ void PublisherEvents::on(const publisher::OwnedPartitions& e) {
 void PublisherEvents::on(const publisher::ProducerRebuilt& e) {
   metrics_.producer_rebuilds(role_label(e.role)).Increment();
   log::warn("publisher", "producer rebuilt after a fatal error",
-            {{"role", role_name(e.role)}, {"error_type", to_string(e.reason)},
+            {{"role", publisher::role_name(e.role)}, {"error_type", to_string(e.reason)},
              {"error", e.message}});
 }
 
@@ -119,7 +110,7 @@ void PublisherEvents::on(const publisher::TransactionSettled& e) {
   metrics_.transactions_in_doubt(role_label(e.role), outcome).Increment();
   static constexpr std::string_view kNames[] = {"committed", "aborted", "unknown"};
   log::warn("publisher", "failed commit settled",
-            {{"role", role_name(e.role)}, {"outcome", kNames[outcome]}});
+            {{"role", publisher::role_name(e.role)}, {"outcome", kNames[outcome]}});
 }
 
 void PublisherEvents::on(const publisher::ConsumerCloseTimedOut& e) {
@@ -135,7 +126,7 @@ void PublisherEvents::on(const publisher::KafkaStatistics& e) {
   stats.consumer_lag_messages = static_cast<double>(e.consumer_lag);
   for (const auto& b : e.brokers)
     stats.brokers.push_back({b.name, b.state == "UP", static_cast<double>(b.rtt_p99_us) / 1e6});
-  metrics_.set_kafka_stats(std::string(role_name(e.role)) + "." + e.client, stats);
+  metrics_.set_kafka_stats(std::string(publisher::role_name(e.role)) + "." + e.client, stats);
 }
 
 }  // namespace feedpipe::app

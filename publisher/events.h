@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -15,6 +16,16 @@
 namespace feedpipe::publisher {
 
 enum class Role { kIngest, kDedup, kEnrich };
+
+// The role as logs and metric labels name it.
+constexpr std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kIngest: return "ingest";
+    case Role::kDedup: return "dedup";
+    case Role::kEnrich: return "enrich";
+  }
+  return "ingest";
+}
 enum class Topic { kRaw, kEntries, kArticles, kErrors, kFeedState, kDedupState };
 
 // Fault injection for tests (TxnProducer::set_fault_injection), asked once per commit:

@@ -129,19 +129,6 @@ std::string instance_id_of(const KafkaConfig& config) {
   return host;
 }
 
-namespace {
-
-std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::kIngest: return "ingest";
-    case Role::kDedup: return "dedup";
-    case Role::kEnrich: return "enrich";
-  }
-  return "ingest";
-}
-
-}  // namespace
-
 void rebalance_assign(rd_kafka_t* rk, const rd_kafka_topic_partition_list_t* partitions) {
   auto* context = static_cast<ClientContext*>(rd_kafka_opaque(rk));
   if (context == nullptr || !context->close_deadline) {
