@@ -161,8 +161,7 @@ bool transcode_single_byte(iconv_t cd, std::string_view bytes, std::string* out)
   const size_t total = bytes.size() + grown;
   out->resize(total + 4);  // every mapping is copied as four bytes, then overwritten
   char* dst = out->data();
-  // The mappings as words, so the loop keeps them in registers rather than reloading them
-  // after every store through a char pointer.
+  // Each mapping as one 4-byte word, stored whole; the output moves on by its size.
   std::array<std::uint32_t, 256> word;
   std::array<std::uint8_t, 256> size;
   for (int b = 0; b < 256; ++b) {
