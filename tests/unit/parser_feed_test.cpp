@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 
 #include "parser/feed_json.h"
@@ -213,6 +215,25 @@ TEST(ParserFeed, JsonOutputUsesNeutralNames) {
   std::string json = feed_to_json(f);
   EXPECT_NE(json.find("\"published\":\"2002-10-02T13:00:00Z\""), std::string::npos);
   EXPECT_NE(json.find("\"version\":\"rss20\""), std::string::npos);
+}
+
+TEST(ParserFeed, CompactJsonIsTheLibrarysOwnCompactFormOfTheDocument) {
+  // Characters to escape at every position of a 16-byte block, and a broken sequence.
+  const std::string specials[] = {"\"", "\\", "\t", "\n", "\x01", "\x1f", "\xC3\xA9", "\x7f",
+                                  "\xff"};
+  ParsedFeed f;
+  f.document.version = "rss20";
+  f.feed.title = "Feed \"one\"";
+  for (int k = 0; k < 40; ++k) {
+    Entry e;
+    e.title = std::string(k, 'a') + specials[k % 9] + std::string(40 - k, 'b');
+    e.summary = specials[(k + 4) % 9] + std::string(k, 'c');
+    e.content.push_back({std::string(3 * k, 'd') + specials[k % 9], "text/html", "", "", ""});
+    f.entries.push_back(std::move(e));
+  }
+  const std::string compact = feed_to_json(f);
+  EXPECT_EQ(compact, nlohmann::json::parse(feed_to_json(f, /*pretty=*/true)).dump());
+  EXPECT_NE(compact.find("\\u0001"), std::string::npos);
 }
 
 TEST(ParserFeed, ContentLocationAndLanguageHeadersSetBaseAndLanguage) {
