@@ -1,6 +1,8 @@
 #include "app/cli.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -26,9 +28,20 @@ constexpr const char* kUsage =
 bool read_file(const std::string& path, std::string* out) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
+  // A regular file is read in one piece of its size; a pipe or device as a stream.
+  std::error_code ec;
+  const auto size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec)
+                                                                : std::uintmax_t{0};
+  if (!ec && size > 0) {
+    out->resize(static_cast<std::size_t>(size));
+    in.read(out->data(), static_cast<std::streamsize>(size));
+    out->resize(static_cast<std::size_t>(in.gcount()));
+    if (in.peek() == std::char_traits<char>::eof()) return true;
+    in.clear();  // the file grew while it was read: the rest as a stream
+  }
+  std::ostringstream rest;
+  rest << in.rdbuf();
+  *out += rest.str();
   return true;
 }
 
