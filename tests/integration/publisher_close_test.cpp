@@ -166,12 +166,15 @@ class PublisherCloseMock : public ::testing::Test {
     }
   }
 
-  // close_consumer with a deadline of 1 s, under a watchdog of 15 s; false when it did not
-  // return (the test has failed then).
+  // close_consumer with a deadline of 1 s, under a watchdog of 40 s; false when it did not
+  // return (the test has failed then). Answers in these tests take 60 s or never come, so
+  // anything that waited for one would pass the watchdog; the destroy that follows an
+  // abandoned close still takes several seconds to stop the client's threads (9 s has been
+  // seen on a loaded machine), hence the margin.
   bool close_under_watchdog() {
     const auto started = Clock::now();
     const bool returned = returns_within(
-        15s, [consumer = consumer_, membership = membership_, context = context_,
+        40s, [consumer = consumer_, membership = membership_, context = context_,
               events = events_, closed = closed_] {
           *closed =
               detail::close_consumer(*consumer, count_rebalance, Role::kDedup, events.get(), 1s);
@@ -200,7 +203,7 @@ TEST_F(PublisherCloseMock, CloseThatCannotFinishIsAbandonedAtItsDeadline) {
   EXPECT_EQ(membership_->revoked, 2) << "the revocation still ran on the closing thread";
   EXPECT_EQ(events_->close_timeouts, 1);
   EXPECT_GE(events_->waited, 1s);
-  EXPECT_LT(took_, 10s) << "the destroy after an abandoned close must not wait for answers";
+  EXPECT_LT(took_, 30s) << "the destroy after an abandoned close must not wait for answers";
 }
 
 TEST_F(PublisherCloseMock, AssignTheGroupHandlerNeverAnswersIsAbandonedAtTheDeadline) {
@@ -212,7 +215,7 @@ TEST_F(PublisherCloseMock, AssignTheGroupHandlerNeverAnswersIsAbandonedAtTheDead
   EXPECT_EQ(consumer_->get(), nullptr) << "the handle is no longer the caller's";
   EXPECT_EQ(membership_->revoked, 2);
   EXPECT_EQ(events_->close_timeouts, 1);
-  EXPECT_LT(took_, 10s);
+  EXPECT_LT(took_, 30s);
   // The handle was left to the process, not destroyed under the waiting assign: once the
   // handler answers, that call returns into a live handle. Its threads go on (logging
   // through gated_log), so what its opaque leads to stays too.
