@@ -171,14 +171,21 @@ std::string resolve_url(std::string_view base, std::string_view ref) {
   if (r.has_scheme) return std::string(ref);
   UrlParts b = split(base);
   if (!b.has_scheme) return std::string(ref);
-  std::string out(b.scheme);
+  // Written in one string: the sanitiser resolves every link and image of every body.
+  std::string out;
+  out.reserve(base.size() + ref.size() + 1);
+  out += b.scheme;
   out += ':';
-  std::string path, query;
+  auto append_path = [&out](std::string_view path) {
+    if (has_dot_segment(path)) out += remove_dot_segments(path);
+    else out += path;
+  };
+  std::string_view query;
   bool has_query = false;
   if (r.has_authority) {
     out += "//";
     out += r.authority;
-    path = remove_dot_segments(r.path);
+    append_path(r.path);
     query = r.query;
     has_query = r.has_query;
   } else {
@@ -187,22 +194,16 @@ std::string resolve_url(std::string_view base, std::string_view ref) {
       out += b.authority;
     }
     if (r.path.empty()) {
-      path = b.path;
-      if (r.has_query) {
-        query = r.query;
-        has_query = true;
-      } else {
-        query = b.query;
-        has_query = b.has_query;
-      }
+      out += b.path;
+      query = r.has_query ? r.query : b.query;
+      has_query = r.has_query || b.has_query;
     } else {
-      path = r.path.starts_with("/") ? remove_dot_segments(r.path)
-                                     : remove_dot_segments(merge(b, r.path));
+      if (r.path.starts_with("/")) append_path(r.path);
+      else append_path(merge(b, r.path));
       query = r.query;
       has_query = r.has_query;
     }
   }
-  out += path;
   if (has_query) {
     out += '?';
     out += query;

@@ -12,6 +12,7 @@
 #include "common/time.h"
 #include "common/url.h"
 #include "parser/charset.h"
+#include "parser/feed_json.h"
 #include "parser/html/sanitize.h"
 #include "parser/html/stream_sanitize.h"
 #include "parser/json_feed.h"
@@ -315,13 +316,13 @@ std::optional<double> clock_seconds(std::string_view s) {
   return total;
 }
 
-// Appends `x` to `list`, a JSON array this parser wrote as text ("" for none yet), without
-// reading the array back: an entry can repeat an element many times.
-void append_to_json_list(std::string& list, const nlohmann::json& x) {
+// Appends `x`, a JSON value as text, to `list`, a JSON array this parser wrote as text ("" for
+// none yet), without reading the array back: an entry can repeat an element many times.
+void append_to_json_list(std::string& list, std::string_view x) {
   if (list.size() < 2) list = "[]";
   list.pop_back();
   if (list.size() > 1) list += ',';
-  list += x.dump();
+  list += x;
   list += ']';
 }
 
@@ -536,15 +537,16 @@ class FeedReader {
     decode_references(a.value(), out, &declared_, &issues_);
     return out;
   }
-  std::string attr(pugi::xml_node n, const char* name) {
-    pugi::xml_attribute a = n.attribute(name);
-    if (!a) {
-      // Attribute names are matched case-insensitively, like feedparser does.
-      for (pugi::xml_attribute x : n.attributes())
-        if (iequals(x.name(), name)) return attr_text(x);
-      return {};
+  // Attribute names are matched case-insensitively, like feedparser does; an exact match
+  // comes first. One pass: most attributes asked for are missing.
+  std::string attr(pugi::xml_node n, std::string_view name) {
+    pugi::xml_attribute folded;
+    for (pugi::xml_attribute x : n.attributes()) {
+      std::string_view xn = x.name();
+      if (xn == name) return attr_text(x);
+      if (!folded && iequals(xn, name)) folded = x;
     }
-    return attr_text(a);
+    return folded ? attr_text(folded) : std::string();
   }
 
   void read_doctype(std::string_view dt) {
@@ -1092,18 +1094,29 @@ class FeedReader {
     } else if (q == "image") {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
     } else if (q == "itunes:image" || q == "media:thumbnail") {
+      std::string url = attr(n, "url");
+      if (!url.empty()) url = resolve_url(s.base, url);
       if (q == "media:thumbnail") {
-        nlohmann::json x = nlohmann::json::object();
-        for (const char* a : {"url", "width", "height", "time"}) {
-          std::string v = attr(n, a);
-          if (!v.empty()) x[a] = std::string(a) == "url" ? resolve_url(s.base, v) : v;
-        }
+        // Written as text, keys in the order json::dump sorts them: feeds send a thumbnail
+        // with every entry.
+        std::string x = "{";
+        auto put = [&x](std::string_view key, const std::string& v) {
+          if (v.empty()) return;
+          if (x.size() > 1) x += ',';
+          write_json_string(key, x);
+          x += ':';
+          write_json_string(v, x);
+        };
+        put("height", attr(n, "height"));
+        put("time", attr(n, "time"));
+        put("url", url);
+        put("width", attr(n, "width"));
+        x += '}';
         append_to_json_list(c.ext_json["media_thumbnail"], x);
       }
-      std::string href = attr(n, q == "itunes:image" ? "href" : "url");
-      if (href.empty()) href = attr(n, "url");
+      std::string href = q == "itunes:image" ? attr(n, "href") : std::string();
+      href = href.empty() ? std::move(url) : resolve_url(s.base, href);
       if (href.empty()) return;
-      href = resolve_url(s.base, href);
       if (feed && feed->image.url.empty()) feed->image.url = href;
       if (entry && entry->image.empty()) entry->image = href;
     } else if (q == "media:content") {
@@ -1182,7 +1195,7 @@ class FeedReader {
         if (!v.empty()) x[a] = v;
       }
       x["content"] = text(n);
-      append_to_json_list(c.ext_json["media_credit"], x);
+      append_to_json_list(c.ext_json["media_credit"], x.dump());
     } else if (q == "thr:in-reply-to") {
       nlohmann::json x = nlohmann::json::object();
       for (pugi::xml_attribute a : n.attributes()) {

@@ -119,6 +119,19 @@ TEST(ParserFeed, RepeatedMediaElementsKeepEveryOneInOrder) {
   EXPECT_EQ(f.entries[0].image, "https://base.example/t/1.jpg");
 }
 
+TEST(ParserFeed, ThumbnailAttributesMatchAnyCaseAndPreferTheExactName) {
+  // `Url` only counts when there is no `url`; `TIME` is found whatever its case; a quote in a
+  // value is escaped in the entry's JSON.
+  auto f = parse(R"(<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+<item><media:thumbnail Url="/first.jpg" url="/second.jpg" TIME="12:05" height='1"'/>
+<media:thumbnail Url="/only.jpg"/></item></channel></rss>)", "https://base.example/feed");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].ext_json.at("media_thumbnail"),
+            R"([{"height":"1\"","time":"12:05","url":"https://base.example/second.jpg"},)"
+            R"({"url":"https://base.example/only.jpg"}])");
+  EXPECT_EQ(f.entries[0].image, "https://base.example/second.jpg");
+}
+
 TEST(ParserFeed, JsonFeed) {
   auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
  "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
