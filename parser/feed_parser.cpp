@@ -492,19 +492,24 @@ class FeedReader {
   }
 
   // The table entry for a namespace URI, or null. A document uses a handful of namespaces
-  // on thousands of elements, so the last answer is kept.
+  // on thousands of elements, so the last few answers are kept.
   const KnownNamespace* known_namespace(std::string_view uri) {
-    if (uri == known_uri_) return known_;
+    for (size_t i = 0; i < known_count_; ++i)
+      if (known_[i].uri == uri) return known_[i].answer;
     std::string_view trimmed = trim(uri);
-    known_ = nullptr;
+    const KnownNamespace* answer = nullptr;
     for (const auto& k : kNamespaces) {
       if (iequals(k.uri, trimmed)) {  // the table is lower-case
-        known_ = &k;
+        answer = &k;
         break;
       }
     }
-    known_uri_.assign(uri);
-    return known_;
+    KnownAnswer& slot = known_[known_next_];
+    known_next_ = (known_next_ + 1) % known_.size();
+    known_count_ = std::min(known_count_ + 1, known_.size());
+    slot.uri.assign(uri);
+    slot.answer = answer;
+    return answer;
   }
 
   // Fills `s`, the scope of `n` inside `parent`.
@@ -1527,8 +1532,13 @@ class FeedReader {
   ParsedFeed& out_;
   const DocumentInfo& info_;
   std::vector<NsDecl> ns_;
-  std::string known_uri_;                   // known_namespace's last question
-  const KnownNamespace* known_ = nullptr;   // and its answer
+  struct KnownAnswer {
+    std::string uri;
+    const KnownNamespace* answer = nullptr;
+  };
+  std::array<KnownAnswer, 8> known_;  // known_namespace's last questions and answers
+  size_t known_count_ = 0;
+  size_t known_next_ = 0;
   DeclaredEntities declared_;
   EntityIssues issues_;
   std::string version_;

@@ -58,6 +58,54 @@ TEST(ParserFastPath, TrimInPlaceAndContainsAny) {
   EXPECT_FALSE(contains_any("plain and simple", "<&>"));
 }
 
+// Texts long enough for the 16-byte block scans, with the bytes that stop them at every
+// offset, checked against the plain definitions.
+std::string random_text(std::uint32_t& seed, std::string_view alphabet, size_t max_len) {
+  auto next = [&seed] { return seed = seed * 1664525u + 1013904223u; };
+  std::string s(next() % (max_len + 1), ' ');
+  for (char& c : s) c = alphabet[(next() >> 8) % alphabet.size()];
+  return s;
+}
+
+TEST(ParserFastPath, CollapseWhitespaceOfLongTextIsWordsJoinedBySingleSpaces) {
+  auto reference = [](std::string_view s) {
+    std::string out, word;
+    for (size_t i = 0; i <= s.size(); ++i) {
+      char c = i < s.size() ? s[i] : ' ';
+      if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f') {
+        word += c;
+        continue;
+      }
+      if (!word.empty()) out += (out.empty() ? "" : " ") + word;
+      word.clear();
+    }
+    return out;
+  };
+  std::uint32_t seed = 7;
+  // Mostly word bytes, so that whole blocks are skipped and then stopped at any offset.
+  const std::string alphabet = std::string("abcdefghijklmnopqrstuvwxyz    \t\n\r\f\v\xC2\xA0", 40);
+  for (int round = 0; round < 4000; ++round) {
+    std::string s = random_text(seed, alphabet, 90);
+    ASSERT_EQ(collapse_whitespace(s), reference(s)) << "[" << s << "]";
+  }
+}
+
+TEST(ParserFastPath, ContainsAnyOfLongTextFindsTheByteAtAnyOffset) {
+  std::uint32_t seed = 11;
+  for (std::string_view chars : {"<", "<&", "<&>", "<&>\"", "<&>\"'"}) {
+    for (int round = 0; round < 1500; ++round) {
+      std::string s = random_text(seed, "abcdefghij klmnop<&>\"'", 70);
+      EXPECT_EQ(contains_any(s, chars), s.find_first_of(chars) != std::string::npos)
+          << chars << " [" << s << "]";
+    }
+    for (size_t at = 0; at < 40; ++at) {
+      std::string s(40, 'x');
+      s[at] = chars.back();
+      EXPECT_TRUE(contains_any(s, chars)) << chars << " at " << at;
+    }
+  }
+}
+
 TEST(ParserFastPath, NfcInPlaceComposesOnlyWhenNeeded) {
   std::string composed = "Caf\xC3\xA9 \xD0\x9F\xD1\x80\xD0\xB8";
   std::string copy = composed;

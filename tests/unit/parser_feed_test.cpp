@@ -119,6 +119,26 @@ TEST(ParserFeed, RepeatedMediaElementsKeepEveryOneInOrder) {
   EXPECT_EQ(f.entries[0].image, "https://base.example/t/1.jpg");
 }
 
+TEST(ParserFeed, ManyNamespacesInTurnKeepTheirOwnMeaning) {
+  // More namespaces than the parser keeps answers for, used in turn: an unknown namespace's
+  // `title` never becomes the entry's title; Dublin Core's does under any prefix.
+  std::string decls, items;
+  for (int i = 0; i < 12; ++i)
+    decls += " xmlns:u" + std::to_string(i) + "=\"http://unknown.example/" + std::to_string(i) + "\"";
+  for (int i = 0; i < 30; ++i) {
+    std::string u = "u" + std::to_string(i % 12), t = "T" + std::to_string(i);
+    items += "<item><zz:title>" + t + "</zz:title><" + u + ":title>not this</" + u + ":title><" +
+             u + ":link>http://no.example/</" + u + ":link></item>";
+  }
+  auto f = parse("<rss version=\"2.0\" xmlns:zz=\"http://purl.org/dc/elements/1.1/\"" + decls +
+                 "><channel>" + items + "</channel></rss>");
+  ASSERT_EQ(f.entries.size(), 30u);
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(f.entries[i].title, "T" + std::to_string(i));
+    EXPECT_EQ(f.entries[i].link, "");
+  }
+}
+
 TEST(ParserFeed, ThumbnailAttributesMatchAnyCaseAndPreferTheExactName) {
   // `Url` only counts when there is no `url`; `TIME` is found whatever its case; a quote in a
   // value is escaped in the entry's JSON.
