@@ -389,8 +389,17 @@ std::string collapse_whitespace(std::string_view s) {
   while (i < n && is_space(s[i])) ++i;
   while (i < n) {
     // A word and the single spaces inside it are copied as one run.
-    size_t j = skip_run_blocks(s, i);
-    while (j < n && (!is_space(s[j]) || (s[j] == ' ' && j + 1 < n && !is_space(s[j + 1])))) ++j;
+    auto in_run = [&](size_t k) {
+      return !is_space(s[k]) || (s[k] == ' ' && k + 1 < n && !is_space(s[k + 1]));
+    };
+    size_t j = i;
+    while (true) {
+      // Whole blocks, then a block's worth of bytes one at a time, then blocks again.
+      j = skip_run_blocks(s, j);
+      size_t stop = std::min(n, j + 16);
+      while (j < stop && in_run(j)) ++j;
+      if (j < stop || j == n) break;
+    }
     out.append(s, i, j - i);
     while (j < n && is_space(s[j])) ++j;
     if (j < n) out += ' ';
