@@ -2,17 +2,15 @@
 
 #include <algorithm>
 #include <limits>
-#include <unordered_set>
 
 #include "common/url.h"
 #include "parser/html/dom.h"
 #include "parser/html/render.h"
 #include "parser/html/stream_sanitize.h"
+#include "parser/name_set.h"
 
 namespace feedpipe::parser::html {
 namespace {
-
-using NameSet = std::unordered_set<std::string_view>;
 
 // feedparser's _HTMLSanitizer.acceptable_elements, plus figcaption, mark, summary and wbr,
 // which feeds use and which carry no active content.
@@ -242,7 +240,7 @@ bool is_css_keyword(std::string_view k) {
       "lime", "maroon", "medium", "navy", "none", "normal", "nowrap", "olive", "pointer",
       "purple", "red", "right", "silver", "solid", "teal", "top", "transparent", "underline",
       "white", "yellow"};
-  return kSet.count(k) > 0;
+  return kSet.contains(k);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -285,7 +283,7 @@ bool is_css_value(std::string_view v) {
   while (i < v.size() && is_digit(v[i]) && d < 2) ++i, ++d;
   std::string_view unit = v.substr(i);
   static const NameSet kUnits = {"", "cm", "em", "ex", "in", "mm", "pc", "pt", "px", "%", ",", ")"};
-  return kUnits.count(unit) > 0;
+  return kUnits.contains(unit);
 }
 
 bool is_acceptable_css_property(std::string_view p) {
@@ -298,7 +296,7 @@ bool is_acceptable_css_property(std::string_view p) {
       "speak", "speak-header", "speak-numeral", "speak-punctuation", "speech-rate", "stress",
       "text-align", "text-decoration", "text-indent", "unicode-bidi", "vertical-align",
       "voice-family", "volume", "white-space", "width"};
-  return kSet.count(p) > 0;
+  return kSet.contains(p);
 }
 
 std::string lower_copy(std::string_view s) {
@@ -392,10 +390,10 @@ std::string sanitize_style(std::string_view input) {
   return clean;
 }
 
-bool is_acceptable_element(std::string_view name) { return acceptable_elements().count(name) > 0; }
+bool is_acceptable_element(std::string_view name) { return acceptable_elements().contains(name); }
 
 bool is_acceptable_attribute(std::string_view name) {
-  return acceptable_attributes().count(name) > 0;
+  return acceptable_attributes().contains(name);
 }
 
 bool clean_attribute(std::string_view element, std::string_view name, std::string_view value,
@@ -404,10 +402,10 @@ bool clean_attribute(std::string_view element, std::string_view name, std::strin
     out = sanitize_style(value);
     return !out.empty();
   }
-  if (url_attributes().count(name) > 0 && !value.empty()) {
+  if (url_attributes().contains(name) && !value.empty()) {
     out = resolves_relative(element, name) ? resolve_url(base_url, value) : std::string(value);
     std::string scheme = url_scheme(out);
-    if (!scheme.empty() && safe_schemes().count(scheme) == 0) out.clear();
+    if (!scheme.empty() && !safe_schemes().contains(scheme)) out.clear();
     return true;
   }
   out.assign(value);
@@ -462,7 +460,7 @@ void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_
       i = n.end;
       continue;
     }
-    if (elements.count(n.name) == 0) {
+    if (!elements.contains(n.name)) {
       open.emplace_back(n.end, std::string_view());  // unwrap: keep the content only
       ++i;
       continue;
@@ -471,7 +469,7 @@ void write_sanitized_impl(const Document& doc, std::uint32_t root, bool include_
     out.append(n.name);
     std::string value;
     for (const Attribute* a = doc.attrs_begin(i); a != doc.attrs_end(i); ++a) {
-      if (attributes.count(a->name) == 0) continue;
+      if (!attributes.contains(a->name)) continue;
       if (!clean_attribute(n.name, a->name, a->value, base_url, value)) continue;
       out += ' ';
       out.append(a->name);

@@ -362,16 +362,21 @@ constexpr char32_t kCp1252[32] = {
     0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0,      0x017E, 0x0178};
 
 void append_escaped(std::string_view text, std::string& out) {
-  for (char c : text) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '&' && c != '<' && c != '>' && c != '"' && c != '\r') continue;
+    out.append(text, from, i - from);  // runs without a byte to escape are appended whole
+    from = i + 1;
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
-      case '\r': out += "&#13;"; break;  // a raw CR would read back as a newline
-      default: out += c;
+      default: out += "&#13;"; break;  // a raw CR would read back as a newline
     }
   }
+  out.append(text, from);
 }
 
 // Writes a reference starting at text[i] == '&' back as feedparser does; returns the index
