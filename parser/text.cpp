@@ -379,7 +379,9 @@ size_t skip_run_blocks(std::string_view s, size_t j) {
     __m128i other = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, tab), _mm_cmpeq_epi8(b, lf)),
                                  _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, ff)));
     unsigned sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, space)));
-    if (_mm_movemask_epi8(other) != 0 || (sp & (sp >> 1)) != 0 || (sp & 0x8000u) != 0) break;
+    if (_mm_movemask_epi8(other) != 0 || (sp & (sp >> 1)) != 0) break;
+    // A space in the last byte belongs to the run when a non-space follows the block.
+    if ((sp & 0x8000u) != 0 && (j + 16 >= s.size() || is_space(s[j + 16]))) break;
     j += 16;
   }
 #endif

@@ -113,7 +113,11 @@ class TextWriter {
       unsigned other =
           static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(ws, _mm_cmpeq_epi8(b, c2))));
       unsigned sp = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, space)));
-      if (other != 0 || (sp & (sp >> 1)) != 0 || (sp & 0x8000u) != 0) break;
+      if (other != 0 || (sp & (sp >> 1)) != 0) break;
+      // A space in the last byte belongs to the run when a word byte follows the block.
+      if ((sp & 0x8000u) != 0 &&
+          (j + 16 >= s.size() || kWordStop[static_cast<unsigned char>(s[j + 16])]))
+        break;
       j += 16;
     }
 #endif
