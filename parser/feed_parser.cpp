@@ -383,7 +383,7 @@ class FeedReader {
     auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
       size_t mark = scope.size();
       bool prefixed_attribute = false;
-      for (pugi::xml_attribute a : n.attributes()) {
+      for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
         const char* name = a.name();
         prefixed_attribute = prefixed_attribute || std::strchr(name, ':') != nullptr;
         if (std::strncmp(name, "xmlns", 5) != 0) continue;
@@ -395,7 +395,8 @@ class FeedReader {
       }
       bool ok = declared(n.name());
       if (prefixed_attribute)
-        for (pugi::xml_attribute a : n.attributes()) ok = ok && declared(a.name());
+        for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute())
+          ok = ok && declared(a.name());
       for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
         if (c.type() == pugi::node_element) ok = self(self, c);
       scope.resize(mark);
@@ -414,15 +415,16 @@ class FeedReader {
   // ----- names and scopes -----
 
   void push_namespaces(pugi::xml_node n) {
+    if (!n.first_attribute()) return;  // most elements: one call instead of an iteration
     bool prefixed = false;
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       std::string_view name = a.name();
       if (name == "xmlns") ns_.push_back({"", a.value()});
       else if (name.starts_with("xmlns:")) ns_.push_back({name.substr(6), a.value()});
       else if (name.find(':') != std::string_view::npos) prefixed = true;
     }
     if (!prefixed) return;
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       std::string_view name = a.name();
       size_t colon = name.find(':');
       if (colon == std::string_view::npos || name.starts_with("xmlns:")) continue;
@@ -452,7 +454,7 @@ class FeedReader {
     bool found = false;
     std::string_view uri;
     // A declaration on the element itself applies to its own name.
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       std::string_view an = a.name();
       if (!an.starts_with("xmlns")) continue;
       an.remove_prefix(5);
@@ -515,7 +517,7 @@ class FeedReader {
   // Fills `s`, the scope of `n` inside `parent`.
   void child_scope(pugi::xml_node n, const Scope& parent, Scope& s) {
     pugi::xml_attribute base, lang;
-    for (pugi::xml_attribute a : n.attributes()) {
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       const char* name = a.name();
       if (name[0] != 'x' || std::strncmp(name, "xml:", 4) != 0) continue;
       if (!base && std::strcmp(name + 4, "base") == 0) base = a;
@@ -546,7 +548,7 @@ class FeedReader {
   // comes first. One pass: most attributes asked for are missing.
   std::string attr(pugi::xml_node n, std::string_view name) {
     pugi::xml_attribute folded;
-    for (pugi::xml_attribute x : n.attributes()) {
+    for (pugi::xml_attribute x = n.first_attribute(); x; x = x.next_attribute()) {
       std::string_view xn = x.name();
       if (xn == name) return attr_text(x);
       if (!folded && iequals(xn, name)) folded = x;
