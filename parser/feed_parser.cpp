@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "parser/html/sanitize.h"
 #include "parser/html/stream_sanitize.h"
 #include "parser/json_feed.h"
+#include "parser/name_table.h"
 #include "parser/text.h"
 #include "parser/xml_repair.h"
 
@@ -324,6 +326,180 @@ void append_to_json_list(std::string& list, std::string_view x) {
   if (list.size() > 1) list += ',';
   list += x;
   list += ']';
+}
+
+// The elements read_field knows, by qualified name ("prefix:local" with feedparser's
+// prefixes): one lookup per element instead of a chain of string comparisons.
+enum class Field : std::uint8_t {
+  kOther,
+  kEntry,
+  kChannel,
+  kTitle,
+  kLink,
+  kId,
+  kDescription,
+  kSummary,
+  kSubtitle,
+  kContent,
+  kRights,
+  kInfo,
+  kLanguage,
+  kPublished,
+  kUpdated,
+  kCreated,
+  kExpirationdate,
+  kAuthor,
+  kContributor,
+  kPublisher,
+  kCategory,
+  kItunesCategory,
+  kItunesKeywords,
+  kEnclosure,
+  kComments,
+  kSource,
+  kImage,
+  kThumbnail,
+  kMediaContent,
+  kMediaCategory,
+  kMediaTitle,
+  kMediaDescription,
+  kCloud,
+  kTextinput,
+  kDctermsValid,
+  kGeo,
+  kPscChapters,
+  kMediaCredit,
+  kThrInReplyTo,
+  kMediaMeta,
+  kMediaGroup,
+  kIcon,
+  kLogo,
+  kGenerator,
+  kAdminGeneratoragent,
+  kDocs,
+  kTtl,
+  kSyUpdateperiod,
+  kLicense,
+  kItunesFlag,
+  kItunesLink,
+  kItunesDuration,
+  kWfwComment,
+  kRedirect,
+  kNewlocation,
+  kTags,
+  kFeedburnerBrowserfriendly,
+};
+
+Field field_of(std::string_view q) {
+  static const NameMap<Field> kFields = {
+      {"item", Field::kEntry},
+      {"entry", Field::kEntry},
+      {"channel", Field::kChannel},
+      {"title", Field::kTitle},
+      {"dc:title", Field::kTitle},
+      {"link", Field::kLink},
+      {"id", Field::kId},
+      {"guid", Field::kId},
+      {"dc:identifier", Field::kId},
+      {"description", Field::kDescription},
+      {"abstract", Field::kDescription},
+      {"dc:description", Field::kDescription},
+      {"summary", Field::kSummary},
+      {"itunes:summary", Field::kSummary},
+      {"subtitle", Field::kSubtitle},
+      {"tagline", Field::kSubtitle},
+      {"itunes:subtitle", Field::kSubtitle},
+      {"content", Field::kContent},
+      {"content:encoded", Field::kContent},
+      {"fullitem", Field::kContent},
+      {"xhtml:body", Field::kContent},
+      {"body", Field::kContent},
+      {"rights", Field::kRights},
+      {"copyright", Field::kRights},
+      {"dc:rights", Field::kRights},
+      {"info", Field::kInfo},
+      {"language", Field::kLanguage},
+      {"dc:language", Field::kLanguage},
+      {"pubdate", Field::kPublished},
+      {"published", Field::kPublished},
+      {"issued", Field::kPublished},
+      {"dcterms:issued", Field::kPublished},
+      {"updated", Field::kUpdated},
+      {"modified", Field::kUpdated},
+      {"dc:date", Field::kUpdated},
+      {"lastbuilddate", Field::kUpdated},
+      {"dcterms:modified", Field::kUpdated},
+      {"created", Field::kCreated},
+      {"dcterms:created", Field::kCreated},
+      {"expirationdate", Field::kExpirationdate},
+      {"author", Field::kAuthor},
+      {"managingeditor", Field::kAuthor},
+      {"dc:creator", Field::kAuthor},
+      {"dc:author", Field::kAuthor},
+      {"itunes:author", Field::kAuthor},
+      {"contributor", Field::kContributor},
+      {"dc:contributor", Field::kContributor},
+      {"webmaster", Field::kPublisher},
+      {"dc:publisher", Field::kPublisher},
+      {"itunes:owner", Field::kPublisher},
+      {"category", Field::kCategory},
+      {"dc:subject", Field::kCategory},
+      {"keywords", Field::kCategory},
+      {"itunes:category", Field::kItunesCategory},
+      {"itunes:keywords", Field::kItunesKeywords},
+      {"enclosure", Field::kEnclosure},
+      {"comments", Field::kComments},
+      {"source", Field::kSource},
+      {"image", Field::kImage},
+      {"itunes:image", Field::kThumbnail},
+      {"media:thumbnail", Field::kThumbnail},
+      {"media:content", Field::kMediaContent},
+      {"media:category", Field::kMediaCategory},
+      {"media:title", Field::kMediaTitle},
+      {"media:description", Field::kMediaDescription},
+      {"cloud", Field::kCloud},
+      {"textinput", Field::kTextinput},
+      {"dcterms:valid", Field::kDctermsValid},
+      {"georss:point", Field::kGeo},
+      {"georss:line", Field::kGeo},
+      {"georss:polygon", Field::kGeo},
+      {"georss:box", Field::kGeo},
+      {"georss:where", Field::kGeo},
+      {"gml:point", Field::kGeo},
+      {"gml:linestring", Field::kGeo},
+      {"gml:polygon", Field::kGeo},
+      {"psc:chapters", Field::kPscChapters},
+      {"media:credit", Field::kMediaCredit},
+      {"media:thumbnail_list", Field::kMediaCredit},
+      {"thr:in-reply-to", Field::kThrInReplyTo},
+      {"media:restriction", Field::kMediaMeta},
+      {"media:license", Field::kMediaMeta},
+      {"media:rating", Field::kMediaMeta},
+      {"media:player", Field::kMediaMeta},
+      {"media:group", Field::kMediaGroup},
+      {"icon", Field::kIcon},
+      {"logo", Field::kLogo},
+      {"generator", Field::kGenerator},
+      {"admin:generatoragent", Field::kAdminGeneratoragent},
+      {"docs", Field::kDocs},
+      {"ttl", Field::kTtl},
+      {"sy:updateperiod", Field::kSyUpdateperiod},
+      {"license", Field::kLicense},
+      {"cc:license", Field::kLicense},
+      {"creativecommons:license", Field::kLicense},
+      {"itunes:block", Field::kItunesFlag},
+      {"itunes:explicit", Field::kItunesFlag},
+      {"itunes:link", Field::kItunesLink},
+      {"itunes:duration", Field::kItunesDuration},
+      {"wfw:comment", Field::kWfwComment},
+      {"wfw:commentrss", Field::kWfwComment},
+      {"redirect", Field::kRedirect},
+      {"newlocation", Field::kNewlocation},
+      {"tags", Field::kTags},
+      {"feedburner:browserfriendly", Field::kFeedburnerBrowserfriendly},
+  };
+  const Field* f = kFields.find(q);
+  return f ? *f : Field::kOther;
 }
 
 class FeedReader {
@@ -921,24 +1097,25 @@ class FeedReader {
     }
   }
 
-  // `q` is a view so that the long chain of comparisons below checks lengths first.
+  // `q` is the element's qualified name; field_of says which branch below reads it.
   void read_field(pugi::xml_node n, std::string_view q, const Scope& s, Level level,
                   CommonFields& c, FeedInfo* feed, Entry* entry) {
-    if (q == "item" || q == "entry") {
+    const Field f = field_of(q);
+    if (f == Field::kEntry) {
       if (level == Level::kFeed) read_entry(n, s);
       return;
     }
-    if (q == "channel") {
+    if (f == Field::kChannel) {
       if (level == Level::kFeed && feed) read_fields(n, s, level, c, feed, entry);
       return;
     }
-    if (q == "title" || q == "dc:title") {
+    if (f == Field::kTitle) {
       TextValue t = text_construct(n, s, "text/plain");
       c.title = std::move(t.value);
       c.title_type = std::move(t.type);
-    } else if (q == "link") {
+    } else if (f == Field::kLink) {
       read_link(n, s, c, entry);
-    } else if (q == "id" || q == "guid" || q == "dc:identifier") {
+    } else if (f == Field::kId) {
       std::string v = text(n);
       bool is_link = true;
       if (q == "guid") {
@@ -955,7 +1132,7 @@ class FeedReader {
           (v.find('/') != std::string::npos || v.starts_with(".")))
         v = resolve_url(s.base, v);
       if (q != "dc:identifier" || c.id.empty()) c.id = v;
-    } else if (q == "description" || q == "abstract" || q == "dc:description") {
+    } else if (f == Field::kDescription) {
       TextValue t = text_construct(n, s, "text/html");
       if (entry && summary_from_ == "summary") {
         // Both <summary> and <description>: the second one is the body.
@@ -969,7 +1146,7 @@ class FeedReader {
         feed->subtitle = std::move(t.value);
         feed->subtitle_type = std::move(t.type);
       }
-    } else if (q == "summary" || q == "itunes:summary") {
+    } else if (f == Field::kSummary) {
       TextValue t = text_construct(n, s, "text/plain");
       if (entry) {
         if (q == "itunes:summary" && !entry->summary.empty()) return;
@@ -985,7 +1162,7 @@ class FeedReader {
         feed->subtitle = std::move(t.value);
         feed->subtitle_type = std::move(t.type);
       }
-    } else if (q == "subtitle" || q == "tagline" || q == "itunes:subtitle") {
+    } else if (f == Field::kSubtitle) {
       TextValue t = text_construct(n, s, "text/plain");
       if (feed && (q != "itunes:subtitle" || feed->subtitle.empty())) {
         feed->subtitle = std::move(t.value);
@@ -993,8 +1170,7 @@ class FeedReader {
       } else if (entry) {
         entry->ext["subtitle"] = t.value;
       }
-    } else if (q == "content" || q == "content:encoded" || q == "fullitem" || q == "xhtml:body" ||
-               q == "body") {
+    } else if (f == Field::kContent) {
       if (!entry) return;
       std::string_view def = q == "content" ? "text/plain"
                              : (q == "xhtml:body" || q == "body") ? "application/xhtml+xml"
@@ -1015,36 +1191,34 @@ class FeedReader {
       std::string src = attr(n, "src");
       if (!src.empty()) ct.src = resolve_url(s.base, src);
       entry->content.push_back(std::move(ct));
-    } else if (q == "rights" || q == "copyright" || q == "dc:rights") {
+    } else if (f == Field::kRights) {
       c.rights = text_construct(n, s, "text/plain").value;
-    } else if (q == "info") {
+    } else if (f == Field::kInfo) {
       if (feed) feed->info = text_construct(n, s, "text/plain").value;
-    } else if (q == "language" || q == "dc:language") {
+    } else if (f == Field::kLanguage) {
       c.language = text(n);
-    } else if (q == "pubdate" || q == "published" || q == "issued" || q == "dcterms:issued") {
+    } else if (f == Field::kPublished) {
       read_date(n, &c.published, &c.published_raw);
-    } else if (q == "updated" || q == "modified" || q == "dc:date" || q == "lastbuilddate" ||
-               q == "dcterms:modified") {
+    } else if (f == Field::kUpdated) {
       read_date(n, &c.updated, &c.updated_raw);
-    } else if (q == "created" || q == "dcterms:created") {
+    } else if (f == Field::kCreated) {
       if (entry) read_date(n, &entry->created, &entry->created_raw);
       else if (feed) read_date(n, &feed->created, &feed->created_raw);
-    } else if (q == "expirationdate") {
+    } else if (f == Field::kExpirationdate) {
       if (entry) read_date(n, &entry->expired, &entry->expired_raw);
-    } else if (q == "author" || q == "managingeditor" || q == "dc:creator" || q == "dc:author" ||
-               q == "itunes:author") {
+    } else if (f == Field::kAuthor) {
       Person p = any_person(n, s);
       if (p.empty()) return;
       if (q == "itunes:author" && !c.author.empty()) return;
       c.author = p;
       c.authors.push_back(std::move(p));
-    } else if (q == "contributor" || q == "dc:contributor") {
+    } else if (f == Field::kContributor) {
       Person p = any_person(n, s);
       if (!p.empty()) c.contributors.push_back(std::move(p));
-    } else if (q == "webmaster" || q == "dc:publisher" || q == "itunes:owner") {
+    } else if (f == Field::kPublisher) {
       Person p = any_person(n, s);
       if (!p.empty()) c.publisher = std::move(p);
-    } else if (q == "category" || q == "dc:subject" || q == "keywords") {
+    } else if (f == Field::kCategory) {
       std::string term = attr(n, "term");
       std::string scheme = attr(n, "scheme");
       if (scheme.empty()) scheme = attr(n, "domain");
@@ -1052,10 +1226,10 @@ class FeedReader {
       std::string value = text(n);
       if (term.empty()) term = value;
       add_category(c, std::move(term), std::move(scheme), std::move(label));
-    } else if (q == "itunes:category") {
+    } else if (f == Field::kItunesCategory) {
       add_category(c, attr(n, "text"), "http://www.itunes.com/", "");
       read_fields(n, s, level, c, feed, entry);
-    } else if (q == "itunes:keywords") {
+    } else if (f == Field::kItunesKeywords) {
       std::string v = text(n);
       size_t pos = 0;
       while (pos <= v.size()) {
@@ -1065,7 +1239,7 @@ class FeedReader {
         if (!term.empty()) add_category(c, term, "http://www.itunes.com/", "");
         pos = comma + 1;
       }
-    } else if (q == "enclosure") {
+    } else if (f == Field::kEnclosure) {
       if (!entry) return;
       Enclosure e;
       e.url = resolve_url(s.base, trim(attr(n, "url")));
@@ -1079,9 +1253,9 @@ class FeedReader {
       l.length = e.length;
       c.links.push_back(std::move(l));
       entry->enclosures.push_back(std::move(e));
-    } else if (q == "comments") {
+    } else if (f == Field::kComments) {
       if (entry) entry->comments = resolve_url(s.base, text(n));
-    } else if (q == "source") {
+    } else if (f == Field::kSource) {
       if (!entry) return;
       FeedInfo src;
       bool structured = false;
@@ -1098,9 +1272,9 @@ class FeedReader {
         }
       }
       entry->source = std::make_shared<const FeedInfo>(std::move(src));
-    } else if (q == "image") {
+    } else if (f == Field::kImage) {
       if (feed && level == Level::kFeed) read_image(n, s, feed->image);
-    } else if (q == "itunes:image" || q == "media:thumbnail") {
+    } else if (f == Field::kThumbnail) {
       std::string url = attr(n, "url");
       if (!url.empty()) url = resolve_url(s.base, url);
       if (q == "media:thumbnail") {
@@ -1126,31 +1300,31 @@ class FeedReader {
       if (href.empty()) return;
       if (feed && feed->image.url.empty()) feed->image.url = href;
       if (entry && entry->image.empty()) entry->image = href;
-    } else if (q == "media:content") {
+    } else if (f == Field::kMediaContent) {
       std::string medium = attr(n, "medium");
       std::string type = attr(n, "type");
       if (entry && entry->image.empty() && (medium == "image" || type.starts_with("image/")))
         entry->image = resolve_url(s.base, attr(n, "url"));
       read_fields(n, s, level, c, feed, entry);
-    } else if (q == "media:category") {
+    } else if (f == Field::kMediaCategory) {
       add_category(c, text(n), attr(n, "scheme").empty() ? "http://search.yahoo.com/mrss/category_schema" : attr(n, "scheme"), attr(n, "label"));
-    } else if (q == "media:title") {
+    } else if (f == Field::kMediaTitle) {
       if (c.title.empty()) {
         TextValue t = text_construct(n, s, "text/plain");
         c.title = std::move(t.value);
         c.title_type = std::move(t.type);
       }
-    } else if (q == "media:description") {
+    } else if (f == Field::kMediaDescription) {
       if (entry && entry->summary.empty()) {
         TextValue t = text_construct(n, s, "text/plain");
         entry->summary = std::move(t.value);
         entry->summary_type = std::move(t.type);
       }
-    } else if (q == "cloud") {
+    } else if (f == Field::kCloud) {
       if (!feed) return;
       for (const char* a : {"domain", "port", "path", "registerprocedure", "protocol"})
         feed->cloud[a] = attr(n, a);
-    } else if (q == "textinput") {
+    } else if (f == Field::kTextinput) {
       if (!feed || level != Level::kFeed) return;
       for (pugi::xml_node ch : n.children()) {
         if (ch.type() != pugi::node_element) continue;
@@ -1158,7 +1332,7 @@ class FeedReader {
         if (cq == "title" || cq == "description" || cq == "name") feed->textinput[cq] = text(ch);
         else if (cq == "link") feed->textinput[cq] = resolve_url(s.base, text(ch));
       }
-    } else if (q == "dcterms:valid") {
+    } else if (f == Field::kDctermsValid) {
       std::string v = text(n);
       size_t pos = 0;
       while (pos < v.size()) {
@@ -1176,11 +1350,9 @@ class FeedReader {
         }
         pos = semi + 1;
       }
-    } else if (q == "georss:point" || q == "georss:line" || q == "georss:polygon" ||
-               q == "georss:box" || q == "georss:where" || q == "gml:point" ||
-               q == "gml:linestring" || q == "gml:polygon") {
+    } else if (f == Field::kGeo) {
       read_geo(n, q, c);
-    } else if (q == "psc:chapters") {
+    } else if (f == Field::kPscChapters) {
       if (c.ext_json.count("psc_chapters")) return;  // only the first list counts
       nlohmann::json chapters = nlohmann::json::array();
       for (pugi::xml_node ch : n.children()) {
@@ -1195,7 +1367,7 @@ class FeedReader {
       }
       nlohmann::json j = {{"version", attr(n, "version")}, {"chapters", std::move(chapters)}};
       c.ext_json["psc_chapters"] = j.dump();
-    } else if (q == "media:credit" || q == "media:thumbnail_list") {
+    } else if (f == Field::kMediaCredit) {
       nlohmann::json x = nlohmann::json::object();
       for (const char* a : {"role", "scheme"}) {
         std::string v = attr(n, a);
@@ -1203,7 +1375,7 @@ class FeedReader {
       }
       x["content"] = text(n);
       append_to_json_list(c.ext_json["media_credit"], x.dump());
-    } else if (q == "thr:in-reply-to") {
+    } else if (f == Field::kThrInReplyTo) {
       nlohmann::json x = nlohmann::json::object();
       for (pugi::xml_attribute a : n.attributes()) {
         std::string an = ascii_lower(a.name());
@@ -1212,8 +1384,7 @@ class FeedReader {
         x[an] = an == "href" ? resolve_url(s.base, v) : v;
       }
       c.ext_json["thr_in-reply-to"] = x.dump();
-    } else if (q == "media:restriction" || q == "media:license" || q == "media:rating" ||
-               q == "media:player") {
+    } else if (f == Field::kMediaMeta) {
       nlohmann::json x = nlohmann::json::object();
       for (pugi::xml_attribute a : n.attributes()) {
         std::string an = ascii_lower(a.name());
@@ -1239,57 +1410,57 @@ class FeedReader {
       }
       std::string key = "media_" + std::string(q.substr(6));
       c.ext_json[key] = x.dump();
-    } else if (q == "media:group") {
+    } else if (f == Field::kMediaGroup) {
       read_fields(n, s, level, c, feed, entry);
-    } else if (q == "icon") {
+    } else if (f == Field::kIcon) {
       if (feed) feed->icon = resolve_url(s.base, text(n));
-    } else if (q == "logo") {
+    } else if (f == Field::kLogo) {
       if (feed) feed->logo = resolve_url(s.base, text(n));
-    } else if (q == "generator") {
+    } else if (f == Field::kGenerator) {
       if (!feed) return;
       feed->generator.name = text(n);
       std::string uri = attr(n, "uri");
       if (uri.empty()) uri = attr(n, "url");
       if (!uri.empty()) feed->generator.uri = resolve_url(s.base, uri);
       feed->generator.version = attr(n, "version");
-    } else if (q == "admin:generatoragent") {
+    } else if (f == Field::kAdminGeneratoragent) {
       if (feed) feed->generator.uri = resolve_url(s.base, attr(n, "rdf:resource"));
-    } else if (q == "docs") {
+    } else if (f == Field::kDocs) {
       if (feed) feed->docs = resolve_url(s.base, text(n));
-    } else if (q == "ttl") {
+    } else if (f == Field::kTtl) {
       if (feed) feed->ttl_minutes = static_cast<int>(to_int(text(n)));
-    } else if (q == "sy:updateperiod") {
+    } else if (f == Field::kSyUpdateperiod) {
       if (!feed) return;
       std::string p = ascii_lower(text(n));
       int secs = p == "hourly" ? 3600 : p == "daily" ? 86400 : p == "weekly" ? 604800
                : p == "monthly" ? 2592000 : p == "yearly" ? 31536000 : 0;
       if (secs) feed->update_period_seconds = secs;
-    } else if (q == "license" || q == "cc:license" || q == "creativecommons:license") {
+    } else if (f == Field::kLicense) {
       std::string v = attr(n, "rdf:resource");
       if (v.empty()) v = attr(n, "href");
       if (v.empty()) v = text(n);
       if (feed) feed->license = v;
       else c.ext["license"] = v;
-    } else if (q == "itunes:block" || q == "itunes:explicit") {
+    } else if (f == Field::kItunesFlag) {
       // Exact match on purpose: iTunes itself only honours the bare lower-case values.
       std::string v = plain_text(n);
       if (q == "itunes:block") c.ext["itunes_block"] = v == "yes" ? "1" : "0";
       else if (v == "yes" || v == "true" || v == "explicit") c.ext["itunes_explicit"] = "true";
       else if (v == "no" || v == "false" || v == "clean") c.ext["itunes_explicit"] = "false";
-    } else if (q == "itunes:link") {
+    } else if (f == Field::kItunesLink) {
       if (attr(n, "rel") != "image") return;
       std::string href = resolve_url(s.base, attr(n, "href"));
       if (feed && feed->image.url.empty()) feed->image.url = href;
       if (entry && entry->image.empty()) entry->image = href;
-    } else if (q == "itunes:duration") {
+    } else if (f == Field::kItunesDuration) {
       c.ext["itunes_duration"] = text(n);
-    } else if (q == "wfw:comment" || q == "wfw:commentrss") {
+    } else if (f == Field::kWfwComment) {
       c.ext[q == "wfw:comment" ? "wfw_comment" : "wfw_commentrss"] = resolve_url(s.base, text(n));
-    } else if (q == "redirect") {
+    } else if (f == Field::kRedirect) {
       if (feed) read_fields(n, s, level, c, feed, entry);
-    } else if (q == "newlocation") {
+    } else if (f == Field::kNewlocation) {
       if (feed) feed->ext["newlocation"] = text(n);
-    } else if (q == "tags") {
+    } else if (f == Field::kTags) {
       std::string v = text(n);
       size_t pos = 0;
       while (pos <= v.size()) {
@@ -1299,7 +1470,7 @@ class FeedReader {
         if (!term.empty()) add_category(c, term, "", "");
         pos = comma + 1;
       }
-    } else if (q == "feedburner:browserfriendly") {
+    } else if (f == Field::kFeedburnerBrowserfriendly) {
       if (feed) feed->info = text_construct(n, s, "text/plain").value;
     } else if (!n.find_child([](pugi::xml_node x) { return x.type() == pugi::node_element; })) {
       // Unknown extension elements are kept under feedparser's prefix_local names.

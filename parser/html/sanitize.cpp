@@ -7,7 +7,7 @@
 #include "parser/html/dom.h"
 #include "parser/html/render.h"
 #include "parser/html/stream_sanitize.h"
-#include "parser/name_set.h"
+#include "parser/name_table.h"
 
 namespace feedpipe::parser::html {
 namespace {

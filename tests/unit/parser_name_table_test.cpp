@@ -1,4 +1,4 @@
-#include "parser/name_set.h"
+#include "parser/name_table.h"
 
 #include <gtest/gtest.h>
 
@@ -26,6 +26,17 @@ TEST(NameSet, ManyNamesWithCollidingSlots) {
   NameSet big(names.begin(), names.end());
   for (const auto& n : names) EXPECT_TRUE(big.contains(n)) << n;
   for (int i = 300; i < 600; ++i) EXPECT_FALSE(big.contains("n" + std::to_string(i)));
+}
+
+TEST(NameMap, GivesEachNameItsValueAndTheFirstOfARepeatedOne) {
+  NameMap<int> map = {{"title", 1}, {"dc:title", 1}, {"link", 2}, {"title", 3}, {"", 4}};
+  ASSERT_NE(map.find("title"), nullptr);
+  EXPECT_EQ(*map.find("title"), 1);
+  EXPECT_EQ(*map.find("dc:title"), 1);
+  EXPECT_EQ(*map.find("link"), 2);
+  EXPECT_EQ(*map.find(""), 4);
+  EXPECT_EQ(map.find("links"), nullptr);
+  EXPECT_EQ(map.find("Title"), nullptr);
 }
 
 }  // namespace
