@@ -235,6 +235,7 @@ std::string canonicalize_once(std::string_view url, const std::vector<std::strin
 // until nothing changes, so the result is a fixed point (the fuzzer checks it).
 std::string canonicalize_url(std::string_view url, const std::vector<std::string>& drop_params) {
   std::string out = canonicalize_once(url, drop_params);
+  if (out == url) return out;  // already canonical: a fixed point as it stands
   for (int i = 0; i < 4; ++i) {
     std::string again = canonicalize_once(out, drop_params);
     if (again == out) break;

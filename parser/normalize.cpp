@@ -64,6 +64,17 @@ std::string plain(std::string_view value, std::string_view type, bool paragraphs
   return text;
 }
 
+// The feed's title as text. Every entry of a feed carries it, so the last one is kept.
+const std::string& feed_title_text(const FeedInfo& feed) {
+  thread_local std::string title, type, text;
+  if (text.empty() || feed.title != title || feed.title_type != type) {
+    title = feed.title;
+    type = feed.title_type;
+    text = plain(title, type);
+  }
+  return text;
+}
+
 // The richest body the entry has: HTML content first, then any content, then the summary.
 template <class E>
 auto* best_content(E& entry) {
@@ -151,8 +162,7 @@ Item make_item(const ParsedFeed& feed, E& entry, const NormalizeOptions& options
       }
   }
   item.enclosures = std::move(entry.enclosures);
-  item.feed = {std::string(feed_url), plain(feed.feed.title, feed.feed.title_type),
-               feed.feed.link};
+  item.feed = {std::string(feed_url), feed_title_text(feed.feed), feed.feed.link};
   // A revision is a change a reader would see: the title or the body text. The summary is
   // left out because feeds carrying the same story differ in whether they send a teaser,
   // and content_text already falls back to the summary when there is no body.

@@ -30,6 +30,26 @@ TEST(ParserNormalize, KeyIsCanonicalLink) {
   EXPECT_EQ(*a.fetched_at, 1700000000);
 }
 
+TEST(ParserNormalize, EntriesOfFeedsInTurnCarryTheirOwnFeedTitle) {
+  // The feed title's text is kept between entries; a different title or type is read anew.
+  auto feed = [](std::string_view title) {
+    return parse_feed("<rss version=\"2.0\"><channel>" + std::string(title) +
+                          "<item><title>i</title></item></channel></rss>",
+                      DocumentInfo{});
+  };
+  ParsedFeed a = feed("<title>Port &amp;amp; Sea</title>");
+  ParsedFeed b = feed("<title>Harbour   Daily</title>");
+  ParsedFeed none = feed("");
+  ParsedFeed typed = a;
+  typed.feed.title_type = "text/plain";
+  NormalizeOptions o{"https://port.example/rss", 0, nullptr};
+  EXPECT_EQ(to_item(a, a.entries[0], o).feed.title, "Port & Sea");
+  EXPECT_EQ(to_item(b, b.entries[0], o).feed.title, "Harbour Daily");
+  EXPECT_EQ(to_item(none, none.entries[0], o).feed.title, "");
+  EXPECT_EQ(to_item(a, a.entries[0], o).feed.title, "Port & Sea");
+  EXPECT_EQ(to_item(typed, typed.entries[0], o).feed.title, "Port &amp; Sea");
+}
+
 TEST(ParserNormalize, KeyFallsBackToGuidThenHash) {
   ParsedFeed f = two_items();
   NormalizeOptions o{"https://port.example/rss", 0, nullptr};
