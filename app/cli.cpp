@@ -25,26 +25,6 @@ constexpr const char* kUsage =
     "       feedpipe extract [--text|--json] [--url URL] FILE|URL\n"
     "       feedpipe --version\n";
 
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  // A regular file is read in one piece of its size; a pipe or device as a stream.
-  std::error_code ec;
-  const auto size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec)
-                                                                : std::uintmax_t{0};
-  if (!ec && size > 0) {
-    out->resize(static_cast<std::size_t>(size));
-    in.read(out->data(), static_cast<std::streamsize>(size));
-    out->resize(static_cast<std::size_t>(in.gcount()));
-    if (in.peek() == std::char_traits<char>::eof()) return true;
-    in.clear();  // the file grew while it was read: the rest as a stream
-  }
-  std::ostringstream rest;
-  rest << in.rdbuf();
-  *out += rest.str();
-  return true;
-}
-
 std::string lower_ascii(std::string s) {
   for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
   return s;
@@ -70,6 +50,26 @@ bool apply_header(std::string_view header, DocumentInfo& info) {
 }
 
 }  // namespace
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  // A regular file is read in one piece of its size; a pipe or device as a stream.
+  std::error_code ec;
+  const auto size = std::filesystem::is_regular_file(path, ec) ? std::filesystem::file_size(path, ec)
+                                                                : std::uintmax_t{0};
+  if (!ec && size > 0) {
+    out->resize(static_cast<std::size_t>(size));
+    in.read(out->data(), static_cast<std::streamsize>(size));
+    out->resize(static_cast<std::size_t>(in.gcount()));
+    if (in.peek() == std::char_traits<char>::eof()) return true;
+    in.clear();  // the file grew while it was read: the rest as a stream
+  }
+  std::ostringstream rest;
+  rest << in.rdbuf();
+  *out += rest.str();
+  return true;
+}
 
 int cmd_parse(const std::vector<std::string>& args) {
   DocumentInfo info;

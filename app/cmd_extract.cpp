@@ -1,6 +1,4 @@
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,14 +42,12 @@ int cmd_extract(const std::vector<std::string>& args) {
               << "\n";
     return 2;
   }
-  std::ifstream in(target, std::ios::binary);
-  if (!in) {
+  std::string bytes;
+  if (!read_file(target, &bytes)) {
     std::cerr << "feedpipe extract: cannot read " << target << "\n";
     return 1;
   }
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  Article article = parser::html::extract_article(bytes.str(), url);
+  Article article = parser::html::extract_article(bytes, url);
   if (json) {
     std::cout << publisher::encode_article_object(article, /*pretty=*/true) << "\n";
   } else {
