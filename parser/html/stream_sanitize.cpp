@@ -348,10 +348,8 @@ std::uint8_t tag_flags(std::string_view name) {
   return 0;
 }
 
-bool closes_paragraph(std::string_view name) { return tag_flags(name) & kClosesParagraph; }
 bool is_void(std::string_view name) { return tag_flags(name) & kVoid; }
 bool has_raw_text(std::string_view name) { return tag_flags(name) & kRawText; }
-bool sanitizer_drops(std::string_view name) { return tag_flags(name) & kSanitizerDrops; }
 bool is_block_name(std::string_view name) { return tag_flags(name) & kBlock; }
 bool is_invisible_name(std::string_view name) { return tag_flags(name) & kInvisible; }
 
@@ -675,22 +673,23 @@ class StreamSanitizer {
         return;
       }
     }
-    if (sanitizer_drops(name)) {
+    const std::uint8_t flags = tag_flags(name);  // looked up once for the checks below
+    if (flags & kSanitizerDrops) {
       drop_element(name);
       return;
     }
-    if (ns == Foreign::kNone) close_implied(name);
+    if (ns == Foreign::kNone) close_implied(name, flags);
     bool keep = is_acceptable_element(name) && open_.size() < kMaxOpenElements;
     if (keep) write_start_tag(name, Foreign::kNone);
     // textarea and title hold text; a frame's fallback content is meant as markup and is
     // sanitised like the rest.
-    if (has_raw_text(name) && name != "iframe") {
+    if ((flags & kRawText) && name != "iframe") {
       std::string element(name);
       write_text(tokens_.raw_text(element));
       if (keep) write_end_tag(element);
       return;
     }
-    if (!keep || is_void(name)) return;
+    if (!keep || (flags & kVoid)) return;
     if (tokens_.self_closing()) {
       write_end_tag(name);
       return;
@@ -721,10 +720,11 @@ class StreamSanitizer {
     open_.push_back({std::string(written), ns});
   }
 
-  // The end tags HTML implies before this start tag (`<p>a<p>b`, list items, cells).
-  void close_implied(std::string_view name) {
+  // The end tags HTML implies before this start tag (`<p>a<p>b`, list items, cells);
+  // `flags` are the tag's.
+  void close_implied(std::string_view name, std::uint8_t flags) {
     if (open_.empty()) return;
-    if (closes_paragraph(name) && open_.back().name == "p") {
+    if ((flags & kClosesParagraph) && open_.back().name == "p") {
       close_top();
       return;
     }
