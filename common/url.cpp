@@ -1,7 +1,6 @@
 #include "common/url.h"
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 namespace feedpipe {
@@ -12,14 +11,22 @@ struct UrlParts {
   bool has_scheme = false, has_authority = false, has_query = false, has_fragment = false;
 };
 
-bool scheme_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+// ASCII classes, without the C library's locale lookups: URLs are ASCII syntax.
+bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool ascii_alnum(char c) { return ascii_alpha(c) || (c >= '0' && c <= '9'); }
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
+
+bool scheme_char(char c) { return ascii_alnum(c) || c == '+' || c == '-' || c == '.'; }
 
 UrlParts split(std::string_view u) {
   UrlParts p;
   size_t colon = u.find(':');
-  if (colon != std::string_view::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(u[0]))) {
+  if (colon != std::string_view::npos && colon > 0 && ascii_alpha(u[0])) {
     bool ok = true;
     for (size_t i = 0; i < colon; ++i) ok = ok && scheme_char(u[i]);
     if (ok) {
@@ -111,12 +118,13 @@ std::string_view trim(std::string_view s) {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
   return out;
 }
 
 bool unreserved(unsigned char c) {
-  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+  return ascii_alnum(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 // Decodes %XX of unreserved characters, upper-cases the hex of the rest and encodes bytes
@@ -127,9 +135,8 @@ std::string normalize_percent(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c == '%' && i + 2 < s.size() + 0 && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      int v = std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16);
+    if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+      int v = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
       if (unreserved(static_cast<unsigned char>(v))) {
         out += static_cast<char>(v);
       } else {

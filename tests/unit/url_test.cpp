@@ -32,6 +32,13 @@ TEST(Url, Canonicalize) {
   EXPECT_EQ(canonicalize_url("http://e.com:8080/x"), "http://e.com:8080/x");
   EXPECT_EQ(canonicalize_url("https://e.com/a?keep=1&drop=2", {"drop"}), "https://e.com/a?keep=1");
   EXPECT_EQ(canonicalize_url(" mailto:a@b "), "mailto:a@b");
+  // A '%' without two hex digits after it is encoded itself; upper- and lower-case hex.
+  EXPECT_EQ(canonicalize_url("https://e.com/a%zz%4F%4"), "https://e.com/a%25zzO%254");
+  EXPECT_EQ(canonicalize_url("https://e.com/%C3%a9?x=%aB"), "https://e.com/%C3%A9?x=%AB");
+  // A scheme is letters first, then letters, digits, '+', '-' or '.'; anything else is a path.
+  EXPECT_EQ(resolve_url("https://e.com/d/", "svn+ssh2:x"), "svn+ssh2:x");
+  EXPECT_EQ(resolve_url("https://e.com/d/", "2x:y"), "https://e.com/d/2x:y");
+  EXPECT_EQ(resolve_url("https://e.com/d/", "\xC3\xA9:y"), "https://e.com/d/\xC3\xA9:y");
 }
 
 TEST(Url, Host) {
