@@ -591,7 +591,6 @@ class FeedReader {
   // ----- names and scopes -----
 
   void push_namespaces(pugi::xml_node n) {
-    if (!n.first_attribute()) return;  // most elements: one call instead of an iteration
     bool prefixed = false;
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       std::string_view name = a.name();
