@@ -435,6 +435,7 @@ bool may_need_nfc(std::string_view s) {
       if (_mm_movemask_epi8(any) != 0) break;
       p += 64;
     }
+    if (p == end) break;
     // Whole blocks of ASCII, continuation bytes and the lead bytes the loop below steps
     // over (0xC2..0xCB, 0xD0, 0xD1) hold no character that needs NFC.
     if (end - p >= 16) {

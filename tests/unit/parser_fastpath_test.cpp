@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <iterator>
+#include <memory>
 #include <string>
 
 #include "parser/charset.h"
@@ -133,6 +135,17 @@ TEST(ParserFastPath, NfcOfLongTextIsTheFullNormalisersAnswer) {
       s += pieces[k < 26 ? k % 3 : k - 24];
     }
     ASSERT_EQ(nfc(s), full_nfc(s)) << s;
+  }
+}
+
+TEST(ParserFastPath, NfcCheckStopsAtTheEndOfWholeAsciiRuns) {
+  // Text that ends exactly where a run of 64-byte ASCII blocks ends, in a buffer of exactly
+  // its size (a std::string would hide a read past the end behind its terminating NUL).
+  for (size_t n : {64u, 128u, 192u}) {
+    std::unique_ptr<char[]> buffer(new char[n]);
+    std::memset(buffer.get(), 'a', n);
+    std::string_view text(buffer.get(), n);
+    EXPECT_EQ(nfc(text), std::string(n, 'a'));
   }
 }
 
