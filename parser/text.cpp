@@ -37,6 +37,15 @@ bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' |
 inline const unsigned char* skip_ascii(const unsigned char* p, const unsigned char* end) {
   if (p == end || *p >= 0x80) return p;
 #if defined(__SSE2__)
+  // Long runs (whole documents, most feed text) 64 bytes at a time, then the block that
+  // stopped them.
+  while (end - p >= 64) {
+    const auto* q = reinterpret_cast<const __m128i*>(p);
+    __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(q), _mm_loadu_si128(q + 1)),
+                               _mm_or_si128(_mm_loadu_si128(q + 2), _mm_loadu_si128(q + 3)));
+    if (_mm_movemask_epi8(any) != 0) break;
+    p += 64;
+  }
   while (end - p >= 16) {
     __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     if (_mm_movemask_epi8(b) != 0) break;
@@ -271,27 +280,8 @@ bool valid_utf8(std::string_view s) {
 }
 
 size_t first_non_ascii(std::string_view s) {
-  size_t i = 0;
-#if defined(__SSE2__)
-  // Whole documents go through here: 64 bytes tested at once, then the block that stopped it.
-  for (; i + 64 <= s.size(); i += 64) {
-    const auto* p = reinterpret_cast<const __m128i*>(s.data() + i);
-    __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(p), _mm_loadu_si128(p + 1)),
-                               _mm_or_si128(_mm_loadu_si128(p + 2), _mm_loadu_si128(p + 3)));
-    if (_mm_movemask_epi8(any) != 0) break;
-  }
-  for (; i + 16 <= s.size(); i += 16) {
-    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    if (_mm_movemask_epi8(b) != 0) break;
-  }
-#endif
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (w & 0x8080808080808080ULL) break;
-  }
-  while (i < s.size() && !(static_cast<unsigned char>(s[i]) & 0x80)) ++i;
-  return i;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  return static_cast<size_t>(skip_ascii(p, p + s.size()) - p);
 }
 
 size_t first_control_char(std::string_view s) {
@@ -426,16 +416,9 @@ bool may_need_nfc(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   while (p < end) {
-#if defined(__SSE2__)
-    // Runs of ASCII, 64 bytes at a time: most feed text.
-    while (end - p >= 64) {
-      const auto* q = reinterpret_cast<const __m128i*>(p);
-      __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(q), _mm_loadu_si128(q + 1)),
-                                 _mm_or_si128(_mm_loadu_si128(q + 2), _mm_loadu_si128(q + 3)));
-      if (_mm_movemask_epi8(any) != 0) break;
-      p += 64;
-    }
+    p = skip_ascii(p, end);  // runs of ASCII: most feed text
     if (p == end) break;
+#if defined(__SSE2__)
     // Whole blocks of ASCII, continuation bytes and the lead bytes the loop below steps
     // over (0xC2..0xCB, 0xD0, 0xD1) hold no character that needs NFC.
     if (end - p >= 16) {
