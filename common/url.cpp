@@ -135,8 +135,10 @@ std::string normalize_percent(std::string_view s) {
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      int v = hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]);
+    const int high = c == '%' && i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+    const int low = high >= 0 ? hex_value(s[i + 2]) : -1;
+    if (low >= 0) {
+      int v = high * 16 + low;
       if (unreserved(static_cast<unsigned char>(v))) {
         out += static_cast<char>(v);
       } else {
