@@ -133,30 +133,41 @@ constexpr ZoneName kZones[] = {
     {"CT", -6},   {"MT", -7},  {"PT", -8},  {"AT", -4},  {"A", -1},    {"M", -12},
     {"N", 1},     {"Y", 12}};
 
+char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// Case-insensitive ASCII comparison with an upper-case name.
+bool equals_upper(std::string_view t, std::string_view upper) {
+  if (t.size() != upper.size()) return false;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (ascii_upper(t[i]) != upper[i]) return false;
+  return true;
+}
+
+bool starts_with_upper(std::string_view t, std::string_view upper) {
+  return t.size() >= upper.size() && equals_upper(t.substr(0, upper.size()), upper);
+}
+
+// Every date has a month and many a weekday or zone name: these run without allocating.
 int month_number(std::string_view t) {
-  static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                                 "jul", "aug", "sep", "oct", "nov", "dec"};
+  static constexpr std::string_view kMonths[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
+                                                 "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
   if (t.size() < 3) return 0;
-  std::string low;
-  for (char c : t.substr(0, 3)) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   for (int i = 0; i < 12; ++i)
-    if (kMonths[i] == low) return i + 1;
+    if (equals_upper(t.substr(0, 3), kMonths[i])) return i + 1;
   return 0;
 }
 
 bool zone_offset(std::string_view t, int* out) {
-  std::string up;
-  for (char c : t) up += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (up.starts_with("ETC/")) up = up.substr(4);
+  std::string_view name = starts_with_upper(t, "ETC/") ? t.substr(4) : t;
   for (const auto& z : kZones)
-    if (z.name == up) {
+    if (equals_upper(name, z.name)) {
       *out = z.hours * 3600;
       return true;
     }
   // "GMT+01:00", "UTC-5"
   for (std::string_view pre : {"GMT", "UTC", "UT"}) {
-    if (up.size() > pre.size() && up.starts_with(pre)) {
-      return parse_offset(std::string_view(up).substr(pre.size()), out);
+    if (name.size() > pre.size() && starts_with_upper(name, pre)) {
+      return parse_offset(name.substr(pre.size()), out);
     }
   }
   return parse_offset(t, out);

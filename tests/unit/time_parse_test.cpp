@@ -27,6 +27,19 @@ TEST(TimeParse, AsctimeAndZoneNames) {
   EXPECT_EQ(parse_date("Tue, 03 Jun 2025 10:30:00 CEST"), 1748939400);
 }
 
+TEST(TimeParse, MonthAndZoneNamesInAnyCase) {
+  EXPECT_EQ(parse_date("tue, 03 JUN 2025 01:30:00 pdt"), 1748939400);
+  EXPECT_EQ(parse_date("Tue, 03 jUn 2025 10:30:00 Cest"), 1748939400);
+  EXPECT_EQ(parse_date("Tue, 03 Jun 2025 10:30:00 Etc/Cest"), 1748939400);
+  EXPECT_EQ(parse_date("Tue, 03 Jun 2025 10:30:00 gmt+02:00"), 1748939400);
+  EXPECT_EQ(parse_date("Tue, 03 Jun 2025 03:30:00 utc-5"), 1748939400);
+  EXPECT_EQ(parse_date("03-jun-2025 08:30:00 z"), 1748939400);
+  // A zone name is a whole word: neither a longer word nor a prefix of one is a zone.
+  EXPECT_EQ(parse_date("Tue, 03 Jun 2025 08:30:00 PDTX"), 1748939400);
+  EXPECT_EQ(parse_date("Tue, 03 Jun 2025 08:30:00 PD"), 1748939400);
+  EXPECT_FALSE(parse_date("03 Ju 2025 08:30:00"));
+}
+
 TEST(TimeParse, UnparseableIsNullopt) {
   EXPECT_FALSE(parse_date(""));
   EXPECT_FALSE(parse_date("yesterday"));
