@@ -127,12 +127,10 @@ bool unreserved(unsigned char c) {
   return ascii_alnum(static_cast<char>(c)) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-// Decodes %XX of unreserved characters, upper-cases the hex of the rest and encodes bytes
-// that may not appear raw (spaces, non-ASCII).
-std::string normalize_percent(std::string_view s) {
+// Appends `s` with %XX of unreserved characters decoded, the hex of the rest upper-cased
+// and the bytes that may not appear raw (spaces, non-ASCII) encoded.
+void append_normalized_percent(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     const int high = c == '%' && i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
@@ -156,7 +154,10 @@ std::string normalize_percent(std::string_view s) {
       out += static_cast<char>(c);
     }
   }
-  return out;
+}
+
+void append_lower(std::string& out, std::string_view s) {
+  for (char c : s) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
 bool param_dropped(std::string_view name, const std::vector<std::string>& drop) {
@@ -257,44 +258,59 @@ namespace {
 std::string canonicalize_once(std::string_view url, const std::vector<std::string>& drop_params) {
   url = trim(url);
   UrlParts p = split(url);
-  std::string scheme = lower(p.scheme);
-  if (!p.has_scheme || (scheme != "http" && scheme != "https") || !p.has_authority)
-    return std::string(url);
+  // Written into one string: every entry's link is canonicalised, most of them twice.
+  const bool http = p.scheme.size() == 4 && lower(p.scheme) == "http";
+  const bool https = p.scheme.size() == 5 && lower(p.scheme) == "https";
+  if (!p.has_scheme || (!http && !https) || !p.has_authority) return std::string(url);
   std::string_view auth = p.authority;
   // Spaces or control characters in the authority: not a URL we can vouch for.
   if (std::any_of(auth.begin(), auth.end(), [](char c) { return static_cast<unsigned char>(c) <= 0x20; }))
     return std::string(url);
   size_t at = auth.rfind('@');
-  std::string userinfo;
+  std::string_view userinfo;
   if (at != std::string_view::npos) {
-    userinfo = std::string(auth.substr(0, at + 1));
+    userinfo = auth.substr(0, at + 1);
     auth = auth.substr(at + 1);
   }
-  std::string host;
-  std::string port;
+  std::string_view host;
+  std::string_view port;
   if (auth.starts_with("[")) {
     size_t close = auth.find(']');
-    host = lower(auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1));
+    host = auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1);
     if (close != std::string_view::npos && close + 1 < auth.size() && auth[close + 1] == ':')
-      port = std::string(auth.substr(close + 2));
+      port = auth.substr(close + 2);
   } else {
     size_t colon = auth.rfind(':');
     std::string_view digits = colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
     bool numeric = !digits.empty() &&
                    std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
     // Only a numeric port is a port; anything else stays part of the host as written.
-    host = lower(numeric ? auth.substr(0, colon) : auth);
-    if (numeric) port = std::string(digits);
+    host = numeric ? auth.substr(0, colon) : auth;
+    if (numeric) port = digits;
   }
-  if (host.find(':') == std::string::npos)
-    while (host.ends_with(".")) host.pop_back();
-  if ((scheme == "http" && port == "80") || (scheme == "https" && port == "443")) port.clear();
-  std::string out = scheme + "://" + userinfo + host;
-  if (!port.empty()) out += ":" + port;
-  std::string path = remove_dot_segments(normalize_percent(p.path));
-  out += path.empty() ? "/" : path;
+  if (host.find(':') == std::string_view::npos)
+    while (host.ends_with(".")) host.remove_suffix(1);
+  if ((http && port == "80") || (https && port == "443")) port = {};
+  std::string out;
+  out.reserve(url.size() + 1);
+  out += http ? "http://" : "https://";
+  out += userinfo;
+  append_lower(out, host);
+  if (!port.empty()) {
+    out += ':';
+    out += port;
+  }
+  const size_t path_at = out.size();
+  append_normalized_percent(out, p.path);
+  // Decoding can make a dot segment ("%2E%2E"), so they are removed from what was written.
+  if (has_dot_segment(std::string_view(out).substr(path_at))) {
+    std::string path = remove_dot_segments(std::string_view(out).substr(path_at));
+    out.resize(path_at);
+    out += path;
+  }
+  if (out.size() == path_at) out += '/';
   if (p.has_query) {
-    std::string kept;
+    bool first = true;
     std::string_view q = p.query;
     while (true) {
       size_t amp = q.find('&');
@@ -302,14 +318,14 @@ std::string canonicalize_once(std::string_view url, const std::vector<std::strin
       if (!param.empty()) {
         std::string_view name = param.substr(0, param.find('='));
         if (!param_dropped(name, drop_params)) {
-          if (!kept.empty()) kept += '&';
-          kept += normalize_percent(param);
+          out += first ? '?' : '&';
+          first = false;
+          append_normalized_percent(out, param);
         }
       }
       if (amp == std::string_view::npos) break;
       q.remove_prefix(amp + 1);
     }
-    if (!kept.empty()) out += "?" + kept;
   }
   return out;
 }

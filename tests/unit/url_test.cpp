@@ -35,6 +35,13 @@ TEST(Url, Canonicalize) {
   // A '%' without two hex digits after it is encoded itself; upper- and lower-case hex.
   EXPECT_EQ(canonicalize_url("https://e.com/a%zz%4F%4"), "https://e.com/a%25zzO%254");
   EXPECT_EQ(canonicalize_url("https://e.com/%C3%a9?x=%aB"), "https://e.com/%C3%A9?x=%AB");
+  // Dot segments that only decoding reveals are removed too.
+  EXPECT_EQ(canonicalize_url("https://e.com/a/b/%2E%2e/c/%2e/d"), "https://e.com/a/c/d");
+  // User info is kept as written; the host loses its trailing dots and a default port.
+  EXPECT_EQ(canonicalize_url("HTTPS://Me:Pw@E.Com..:443/x"), "https://Me:Pw@e.com/x");
+  EXPECT_EQ(canonicalize_url("http://[::1]:80/x"), "http://[::1]/x");
+  EXPECT_EQ(canonicalize_url("http://[::1]:8080"), "http://[::1]:8080/");
+  EXPECT_EQ(canonicalize_url("https://e.com/?utm_a=1&&b=2&utm_c=3&c"), "https://e.com/?b=2&c");
   // A scheme is letters first, then letters, digits, '+', '-' or '.'; anything else is a path.
   EXPECT_EQ(resolve_url("https://e.com/d/", "svn+ssh2:x"), "svn+ssh2:x");
   EXPECT_EQ(resolve_url("https://e.com/d/", "2x:y"), "https://e.com/d/2x:y");
