@@ -4,6 +4,7 @@
 #include "common/time.h"
 #include "common/url.h"
 #include "parser/html/sanitize.h"
+#include "parser/name_table.h"
 #include "parser/text.h"
 
 namespace feedpipe::parser {
@@ -14,20 +15,24 @@ bool is_html(std::string_view type) {
 }
 
 bool is_block_tag(std::string_view tag) {
-  static constexpr std::string_view kBlock[] = {
+  static const NameSet kBlock = {
       "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
       "pre", "table", "tr", "td", "th", "hr", "section", "article", "figure", "figcaption", "dd",
       "dt", "dl", "header", "footer", "aside", "nav"};
-  for (auto b : kBlock)
-    if (iequals(tag, b)) return true;
-  return false;
+  char lower[16];  // longer than any block tag's name
+  if (tag.empty() || tag.size() > sizeof lower) return false;
+  for (size_t i = 0; i < tag.size(); ++i)
+    lower[i] = tag[i] >= 'A' && tag[i] <= 'Z' ? static_cast<char>(tag[i] + 32) : tag[i];
+  return kBlock.contains(std::string_view(lower, tag.size()));
 }
 
 // One-line text of HTML the parser already sanitised (no scripts or styles left, tags
-// balanced): tags dropped, block boundaries become spaces, references decoded.
+// balanced): tags dropped, block boundaries become spaces, references decoded, whitespace
+// collapsed. Every entry's title and summary come through here: the steps between run in
+// buffers kept from call to call.
 std::string strip_sanitized(std::string_view html) {
-  std::string raw;
-  raw.reserve(html.size());
+  thread_local std::string raw, decoded;
+  raw.clear();
   size_t i = 0;
   while (i < html.size()) {
     size_t lt = html.find('<', i);
@@ -43,10 +48,12 @@ std::string strip_sanitized(std::string_view html) {
     if (is_block_tag(tag.substr(0, end))) raw += ' ';
     i = gt + 1;
   }
-  std::string decoded;
-  decoded.reserve(raw.size());
+  decoded.clear();
   decode_references(raw, decoded, nullptr, nullptr);
-  return decoded;
+  std::string text = collapse_whitespace(decoded);
+  if (raw.capacity() > (1u << 20)) std::string().swap(raw);  // not after a huge one
+  if (decoded.capacity() > (1u << 20)) std::string().swap(decoded);
+  return text;
 }
 
 // Plain text of a feed text construct: markup stripped for HTML, whitespace collapsed, NFC.
@@ -58,7 +65,7 @@ std::string plain(std::string_view value, std::string_view type, bool paragraphs
   if (!markup && paragraphs) text = trim(value);
   else if (!markup) text = collapse_whitespace(value);
   else if (paragraphs) text = html::html_to_text(value, paragraphs);
-  else text = collapse_whitespace(strip_sanitized(value));
+  else text = strip_sanitized(value);
   if (paragraphs) trim_in_place(text);
   nfc_in_place(text);
   return text;
