@@ -175,14 +175,26 @@ bool param_dropped(std::string_view name, const std::vector<std::string>& drop) 
 }  // namespace
 
 std::string resolve_url(std::string_view base, std::string_view ref) {
+  std::string out;
+  resolve_url(base, ref, out);
+  return out;
+}
+
+void resolve_url(std::string_view base, std::string_view ref, std::string& out) {
   ref = trim(ref);
   base = trim(base);
   UrlParts r = split(ref);
-  if (r.has_scheme) return std::string(ref);
+  if (r.has_scheme) {
+    out.assign(ref);
+    return;
+  }
   UrlParts b = split(base);
-  if (!b.has_scheme) return std::string(ref);
+  if (!b.has_scheme) {
+    out.assign(ref);
+    return;
+  }
   // Written in one string: the sanitiser resolves every link and image of every body.
-  std::string out;
+  out.clear();
   out.reserve(base.size() + ref.size() + 1);
   out += b.scheme;
   out += ':';
@@ -222,7 +234,6 @@ std::string resolve_url(std::string_view base, std::string_view ref) {
     out += '#';
     out += r.fragment;
   }
-  return out;
 }
 
 const std::vector<std::string>& default_tracking_params() {
@@ -274,23 +285,31 @@ std::string canonicalize_once(std::string_view url, const std::vector<std::strin
   }
   std::string_view host;
   std::string_view port;
-  if (auth.starts_with("[")) {
-    size_t close = auth.find(']');
-    host = auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1);
-    if (close != std::string_view::npos && close + 1 < auth.size() && auth[close + 1] == ':')
-      port = auth.substr(close + 2);
-  } else {
-    size_t colon = auth.rfind(':');
-    std::string_view digits = colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
-    bool numeric = !digits.empty() &&
-                   std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-    // Only a numeric port is a port; anything else stays part of the host as written.
-    host = numeric ? auth.substr(0, colon) : auth;
-    if (numeric) port = digits;
+  // A default port is dropped and what is left read again, so that a malformed authority
+  // with the port repeated ("h:443:443") loses all of them in one pass: the result must be
+  // a fixed point, and passes over a long run of ports would cost its square.
+  while (true) {
+    port = {};
+    if (auth.starts_with("[")) {
+      size_t close = auth.find(']');
+      host = auth.substr(0, close == std::string_view::npos ? auth.size() : close + 1);
+      if (close != std::string_view::npos && close + 1 < auth.size() && auth[close + 1] == ':')
+        port = auth.substr(close + 2);
+    } else {
+      size_t colon = auth.rfind(':');
+      std::string_view digits = colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
+      bool numeric = !digits.empty() &&
+                     std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+      // Only a numeric port is a port; anything else stays part of the host as written.
+      host = numeric ? auth.substr(0, colon) : auth;
+      if (numeric) port = digits;
+    }
+    if (!(http && port == "80") && !(https && port == "443")) break;
+    port = {};
+    auth = host;  // shorter than before: the port and its ':' are gone
   }
   if (host.find(':') == std::string_view::npos)
     while (host.ends_with(".")) host.remove_suffix(1);
-  if ((http && port == "80") || (https && port == "443")) port = {};
   std::string out;
   out.reserve(url.size() + 1);
   out += http ? "http://" : "https://";

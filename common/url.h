@@ -9,6 +9,8 @@ namespace feedpipe {
 // RFC 3986 reference resolution. Returns `ref` unchanged when it is already absolute, and
 // `ref` when `base` is empty or not absolute.
 std::string resolve_url(std::string_view base, std::string_view ref);
+// The same into `out`, whose buffer is reused; `base` and `ref` must not point into `out`.
+void resolve_url(std::string_view base, std::string_view ref, std::string& out);
 
 // Canonical form of an absolute http(s) URL for identity (DESIGN.md section 3): lower-case
 // scheme and host, default port and fragment dropped, tracking parameters dropped,

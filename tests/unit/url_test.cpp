@@ -42,6 +42,12 @@ TEST(Url, Canonicalize) {
   EXPECT_EQ(canonicalize_url("http://[::1]:80/x"), "http://[::1]/x");
   EXPECT_EQ(canonicalize_url("http://[::1]:8080"), "http://[::1]:8080/");
   EXPECT_EQ(canonicalize_url("https://e.com/?utm_a=1&&b=2&utm_c=3&c"), "https://e.com/?b=2&c");
+  // A default port written again and again goes in one call, and the result stays put.
+  const std::string repeated = canonicalize_url("https://H:443:443:443:443:443:443:443/x");
+  EXPECT_EQ(repeated, "https://h/x");
+  EXPECT_EQ(canonicalize_url(repeated), repeated);
+  EXPECT_EQ(canonicalize_url("https://h.:4:443/"), "https://h:4/");
+  EXPECT_EQ(canonicalize_url("http://h:443:80:80"), "http://h:443/");
   // A scheme is letters first, then letters, digits, '+', '-' or '.'; anything else is a path.
   EXPECT_EQ(resolve_url("https://e.com/d/", "svn+ssh2:x"), "svn+ssh2:x");
   EXPECT_EQ(resolve_url("https://e.com/d/", "2x:y"), "https://e.com/d/2x:y");
