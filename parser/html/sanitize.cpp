@@ -164,18 +164,26 @@ char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c +
 
 // Scheme of a URL as a browser sees it (ASCII whitespace and controls inside are ignored),
 // lower-cased; empty for relative references.
-std::string url_scheme(std::string_view url) {
-  std::string scheme;
+// True when `url` starts with a scheme (spaces and control characters inside it skipped, as
+// browsers do) that is not on the safe list. Every link of every body is checked: the
+// scheme is lower-cased into a small buffer, longer than any safe one.
+bool has_unsafe_scheme(std::string_view url) {
+  char scheme[16];
+  std::size_t size = 0;
   for (char c : url) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20) continue;
-    if (c == ':') return scheme;
+    if (c == ':') {
+      if (size == 0) return false;
+      return size > sizeof scheme || !safe_schemes().contains(std::string_view(scheme, size));
+    }
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (!scheme.empty() && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
-    if (!ok) return {};
-    scheme += ascii_lower(c);
+              (size > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+    if (size < sizeof scheme) scheme[size] = ascii_lower(c);
+    ++size;
   }
-  return {};
+  return false;
 }
 
 bool is_word(unsigned char c) {
@@ -403,9 +411,9 @@ bool clean_attribute(std::string_view element, std::string_view name, std::strin
     return !out.empty();
   }
   if (url_attributes().contains(name) && !value.empty()) {
-    out = resolves_relative(element, name) ? resolve_url(base_url, value) : std::string(value);
-    std::string scheme = url_scheme(out);
-    if (!scheme.empty() && !safe_schemes().contains(scheme)) out.clear();
+    if (resolves_relative(element, name)) resolve_url(base_url, value, out);
+    else out.assign(value);
+    if (has_unsafe_scheme(out)) out.clear();
     return true;
   }
   out.assign(value);

@@ -428,6 +428,8 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 // escape it so they read the same in any context.
 // Bytes write_text_as_written must look at: 1 in text and attribute values, 2 in attribute
 // values only. A table keeps the scan over ordinary text to one load and test per byte.
+// Returns whether it wrote a reference (every escape is one), so that the text pass knows
+// without a scan of its own whether there is anything to decode.
 constexpr auto kTextSpecial = [] {
   std::array<std::uint8_t, 256> t{};
   t['&'] = t['<'] = t['\r'] = 1;
@@ -435,8 +437,9 @@ constexpr auto kTextSpecial = [] {
   return t;
 }();
 
-void write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
+bool write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
   const std::uint8_t mask = attribute ? 3 : 1;
+  bool wrote_reference = false;
   std::size_t i = 0;
   while (i < text.size()) {
     std::size_t special = i;
@@ -451,7 +454,10 @@ void write_text_as_written(std::string_view text, std::string& out, bool attribu
       __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, amp), _mm_cmpeq_epi8(b, lt)),
                                  _mm_or_si128(_mm_cmpeq_epi8(b, gt), _mm_cmpeq_epi8(b, cr)));
       hit = _mm_or_si128(hit, _mm_cmpeq_epi8(b, quote));
-      if (_mm_movemask_epi8(hit) != 0) break;
+      if (const int found = _mm_movemask_epi8(hit); found != 0) {
+        special += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(found)));
+        break;
+      }
       special += 16;
     }
 #endif
@@ -459,8 +465,9 @@ void write_text_as_written(std::string_view text, std::string& out, bool attribu
            !(kTextSpecial[static_cast<unsigned char>(text[special])] & mask))
       ++special;
     out.append(text.substr(i, special - i));
-    if (special == text.size()) return;
+    if (special == text.size()) return wrote_reference;
     i = special;
+    wrote_reference = wrote_reference || text[i] != '\r';
     switch (text[i]) {
       case '&': i = write_reference(text, i, out); break;
       case '<': out += "&lt;"; ++i; break;
@@ -471,6 +478,7 @@ void write_text_as_written(std::string_view text, std::string& out, bool attribu
         i += (i + 1 < text.size() && text[i + 1] == '\n') ? 2 : 1;
     }
   }
+  return wrote_reference;
 }
 
 // Replaces every byte that is not part of a valid UTF-8 sequence with U+FFFD.
@@ -512,10 +520,11 @@ class TextPass {
   bool ok() const { return ok_; }
 
   // `text` as the sanitiser wrote it: references as written, markup escaped.
-  void text(std::string_view text) {
+  // `has_reference`: false when the text holds no '&'.
+  void text(std::string_view text, bool has_reference) {
     if (hidden_depth_ > 0 || mode_ == Raw::kSkip) return;
     const bool preformatted = mode_ == Raw::kNone && pre_depth_ > 0;
-    if (text.find('&') == std::string_view::npos) {  // nothing to decode: no copy
+    if (!has_reference) {  // nothing to decode: no copy
       writer_.text(text, preformatted);
       return;
     }
@@ -581,6 +590,9 @@ class TextPass {
   }
 
   std::string_view lower_name(std::string_view written) {
+    // HTML names arrive lower-cased already; only SVG's camelCase ones need a copy.
+    if (std::none_of(written.begin(), written.end(), [](char c) { return c >= 'A' && c <= 'Z'; }))
+      return written;
     name_.assign(written);
     for (char& c : name_) c = lower(c);
     return name_;
@@ -632,8 +644,8 @@ class StreamSanitizer {
 
   void write_text(std::string_view text) {
     std::size_t at = out_.size();
-    write_text_as_written(text, out_);
-    if (text_) text_->text(std::string_view(out_).substr(at));
+    bool has_reference = write_text_as_written(text, out_);
+    if (text_) text_->text(std::string_view(out_).substr(at), has_reference);
   }
 
   void write_end_tag(std::string_view name) {
