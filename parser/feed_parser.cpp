@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -956,6 +957,30 @@ class FeedReader {
     return t;
   }
 
+  // A media:content element as feedparser reports it: every attribute, names lower-cased
+  // (the last of repeated ones), `type` lower-cased, `url` resolved; keys sorted as
+  // json::dump sorts them.
+  std::string media_content_json(pugi::xml_node n, const Scope& s) {
+    std::map<std::string, std::string> attributes;
+    for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
+      std::string name = ascii_lower(a.name());
+      if (name.starts_with("xmlns")) continue;
+      std::string value = attr_text(a);
+      if (name == "url") value = resolve_url(s.base, value);
+      else if (name == "type") value = ascii_lower(value);
+      attributes[std::move(name)] = std::move(value);
+    }
+    std::string x = "{";
+    for (const auto& [key, value] : attributes) {
+      if (x.size() > 1) x += ',';
+      write_json_string(key, x);
+      x += ':';
+      write_json_string(value, x);
+    }
+    x += '}';
+    return x;
+  }
+
   // ----- people, dates, links -----
 
   static Person person_from_string(std::string_view s) {
@@ -1304,6 +1329,7 @@ class FeedReader {
       std::string type = attr(n, "type");
       if (entry && entry->image.empty() && (medium == "image" || type.starts_with("image/")))
         entry->image = resolve_url(s.base, attr(n, "url"));
+      append_to_json_list(c.ext_json["media_content"], media_content_json(n, s));
       read_fields(n, s, level, c, feed, entry);
     } else if (f == Field::kMediaCategory) {
       add_category(c, text(n), attr(n, "scheme").empty() ? "http://search.yahoo.com/mrss/category_schema" : attr(n, "scheme"), attr(n, "label"));

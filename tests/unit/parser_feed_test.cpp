@@ -152,6 +152,20 @@ TEST(ParserFeed, ThumbnailAttributesMatchAnyCaseAndPreferTheExactName) {
   EXPECT_EQ(f.entries[0].image, "https://base.example/second.jpg");
 }
 
+TEST(ParserFeed, MediaContentKeepsEveryAttributeAsFeedparserDoes) {
+  // Names and the type lower-cased, the url resolved, keys sorted; inside media:group too.
+  auto f = parse(R"(<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>
+<item><media:content URL="/v/1.mp4" Type="Video/MP4" fileSize="12" medium="video"/>
+<media:group><media:content url="https://cdn.example/i.jpg?a=1&amp;b=2" medium="image"/>
+</media:group></item></channel></rss>)", "https://base.example/feed");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].ext_json.at("media_content"),
+            R"([{"filesize":"12","medium":"video","type":"video/mp4",)"
+            R"("url":"https://base.example/v/1.mp4"},)"
+            R"({"medium":"image","url":"https://cdn.example/i.jpg?a=1&b=2"}])");
+  EXPECT_EQ(f.entries[0].image, "https://cdn.example/i.jpg?a=1&b=2");
+}
+
 TEST(ParserFeed, JsonFeed) {
   auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
  "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
