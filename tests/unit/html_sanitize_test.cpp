@@ -27,6 +27,10 @@ TEST(HtmlSanitize, AllowListAndSerialisation) {
       {"<a href=\" JaVa\tScript:alert(1)\">j</a>", "<a href=\"\">j</a>"},
       {"<a href=\"vbscript:x\">v</a><img src=\"data:image/png;base64,AA\">",
        "<a href=\"\">v</a><img src=\"\" />"},
+      // Safe schemes in any case; one longer than any safe scheme is not safe.
+      {"<a href=\"HTTPS://e.example/\">h</a><a href=\"Svn+Ssh://r\">s</a>",
+       "<a href=\"HTTPS://e.example/\">h</a><a href=\"Svn+Ssh://r\">s</a>"},
+      {"<a href=\"mailtomailtomailtomailto:x\">m</a>", "<a href=\"\">m</a>"},
       {"<img src=x onerror=\"steal()\" onload=y>", "<img src=\"x\" />"},
       {"<div data-x=1 i$=\"2\" id=k>d</div>", "<div id=\"k\">d</div>"},
       {"a &amp; b &lt;c&gt; &copy;", "a &amp; b &lt;c&gt; &copy;"},  // written back as written
