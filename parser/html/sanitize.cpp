@@ -162,8 +162,6 @@ void append_escaped(std::string_view text, bool attribute, std::string& out) {
 
 char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-// Scheme of a URL as a browser sees it (ASCII whitespace and controls inside are ignored),
-// lower-cased; empty for relative references.
 // True when `url` starts with a scheme (spaces and control characters inside it skipped, as
 // browsers do) that is not on the safe list. Every link of every body is checked: the
 // scheme is lower-cased into a small buffer, longer than any safe one.

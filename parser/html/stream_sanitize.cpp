@@ -428,8 +428,6 @@ std::size_t write_reference(std::string_view text, std::size_t i, std::string& o
 // escape it so they read the same in any context.
 // Bytes write_text_as_written must look at: 1 in text and attribute values, 2 in attribute
 // values only. A table keeps the scan over ordinary text to one load and test per byte.
-// Returns whether it wrote a reference (every escape is one), so that the text pass knows
-// without a scan of its own whether there is anything to decode.
 constexpr auto kTextSpecial = [] {
   std::array<std::uint8_t, 256> t{};
   t['&'] = t['<'] = t['\r'] = 1;
@@ -437,6 +435,8 @@ constexpr auto kTextSpecial = [] {
   return t;
 }();
 
+// Returns whether it wrote a reference (every escape is one), so that the text pass knows
+// without a scan of its own whether there is anything to decode.
 bool write_text_as_written(std::string_view text, std::string& out, bool attribute = false) {
   const std::uint8_t mask = attribute ? 3 : 1;
   bool wrote_reference = false;
