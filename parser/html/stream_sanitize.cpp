@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #if defined(__SSE2__)
@@ -449,16 +450,31 @@ bool write_text_as_written(std::string_view text, std::string& out, bool attribu
     const __m128i gt = _mm_set1_epi8(attribute ? '>' : '&');
     const __m128i cr = _mm_set1_epi8('\r');
     const __m128i quote = _mm_set1_epi8(attribute ? '"' : '&');
-    while (special + 16 <= text.size()) {
-      __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + special));
+    const auto specials = [&](__m128i b) {
       __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, amp), _mm_cmpeq_epi8(b, lt)),
                                  _mm_or_si128(_mm_cmpeq_epi8(b, gt), _mm_cmpeq_epi8(b, cr)));
-      hit = _mm_or_si128(hit, _mm_cmpeq_epi8(b, quote));
-      if (const int found = _mm_movemask_epi8(hit); found != 0) {
-        special += static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(found)));
+      return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(hit, _mm_cmpeq_epi8(b, quote))));
+    };
+    bool found = false;
+    while (special + 16 <= text.size()) {
+      const unsigned hits =
+          specials(_mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + special)));
+      if (hits != 0) {
+        special += static_cast<std::size_t>(__builtin_ctz(hits));
+        found = true;
         break;
       }
       special += 16;
+    }
+    // The last few bytes through a zero-padded copy (no special byte is zero): every text
+    // run ends with fewer than sixteen, and a byte loop over them cost more than the blocks.
+    if (!found && special < text.size()) {
+      alignas(16) char tail[16] = {};
+      const std::size_t left = text.size() - special;
+      std::memcpy(tail, text.data() + special, left);
+      const unsigned hits = specials(_mm_load_si128(reinterpret_cast<const __m128i*>(tail))) &
+                            ((1u << left) - 1);
+      special = hits != 0 ? special + static_cast<std::size_t>(__builtin_ctz(hits)) : text.size();
     }
 #endif
     while (special < text.size() &&
