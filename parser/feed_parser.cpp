@@ -97,6 +97,9 @@ struct Scope {
   std::string own_lang;
 };
 
+// Elements nested deeper than this lose their content (see FeedReader::check_tree).
+constexpr std::size_t kMaxElementDepth = 512;
+
 struct NsDecl {
   std::string_view prefix;
   std::string_view uri;
@@ -534,18 +537,23 @@ class FeedReader {
     scope.lang = info_.content_language;
     // Before read_root, which releases the entries' nodes as it reads them; read_root
     // reports nothing but undeclared prefixes, so the first reason is the same.
-    if (!out_.document.bozo) check_prefixes(root);
+    check_tree(root);
     read_root(root, scope);
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
 
-  // Every prefixed element and attribute name must have a declaration in scope, and every
-  // namespace name must be a URI reference, which holds no whitespace (XML parsers that
-  // split names on a space reject it).
-  void check_prefixes(pugi::xml_node root) {
+  // One walk over the root's elements before they are read, without recursion:
+  // * An element kMaxElementDepth deep loses its content (bozo): reading recurses once per
+  //   level, and so does pugixml's node removal, and a hostile feed nests a million levels.
+  // * Unless the document is bozo already: every prefixed element and attribute name must
+  //   have a declaration in scope, and every namespace name must be a URI reference, which
+  //   holds no whitespace (XML parsers that split names on a space reject it).
+  void check_tree(pugi::xml_node root) {
+    bool check = !out_.document.bozo;
+    bool bad_uri = false, undeclared = false, too_deep = false;
     std::vector<NsDecl> scope;
-    bool bad_uri = false;
+    std::vector<std::size_t> marks;  // scope's size before each open element's declarations
     // Names are tested for a colon where they lie (one pass, no length taken first): every
     // element of the document goes through here.
     auto declared = [&](const char* name) {
@@ -557,8 +565,13 @@ class FeedReader {
         if (d.prefix == prefix) return true;
       return false;
     };
-    auto walk = [&](auto&& self, pugi::xml_node n) -> bool {
-      size_t mark = scope.size();
+    auto enter = [&](pugi::xml_node n) {
+      marks.push_back(scope.size());
+      if (marks.size() == kMaxElementDepth && n.first_child()) {
+        drop_children(n);
+        too_deep = true;
+      }
+      if (!check) return;
       bool prefixed_attribute = false;
       for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
         const char* name = a.name();
@@ -566,7 +579,8 @@ class FeedReader {
         if (std::strncmp(name, "xmlns", 5) != 0) continue;
         if (std::string_view(a.value()).find_first_of(" \t\r\n") != std::string_view::npos) {
           bad_uri = true;
-          return false;
+          check = false;
+          return;
         }
         if (name[5] == ':') scope.push_back({std::string_view(name + 6), a.value()});
       }
@@ -574,13 +588,62 @@ class FeedReader {
       if (prefixed_attribute)
         for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute())
           ok = ok && declared(a.name());
-      for (pugi::xml_node c = n.first_child(); ok && c; c = c.next_sibling())
-        if (c.type() == pugi::node_element) ok = self(self, c);
-      scope.resize(mark);
-      return ok;
+      if (!ok) {
+        undeclared = true;
+        check = false;
+      }
     };
-    if (walk(walk, root)) return;
-    note_bozo(bad_uri ? "namespace name is not a URI (whitespace)" : "undeclared namespace prefix");
+    auto leave = [&] {
+      scope.resize(marks.back());
+      marks.pop_back();
+    };
+    auto element_at_or_after = [](pugi::xml_node n) {
+      while (n && n.type() != pugi::node_element) n = n.next_sibling();
+      return n;
+    };
+    pugi::xml_node n = root;
+    enter(n);
+    while (n) {
+      if (pugi::xml_node child = element_at_or_after(n.first_child())) {
+        n = child;
+        enter(n);
+        continue;
+      }
+      // Leave `n`, and the ancestors whose last element it was, up to a next sibling.
+      while (n) {
+        leave();
+        if (n == root) {
+          n = {};
+          break;
+        }
+        if (pugi::xml_node sibling = element_at_or_after(n.next_sibling())) {
+          n = sibling;
+          enter(n);
+          break;
+        }
+        n = n.parent();
+      }
+    }
+    if (bad_uri) note_bozo("namespace name is not a URI (whitespace)");
+    if (undeclared) note_bozo("undeclared namespace prefix");
+    if (too_deep)
+      note_bozo("elements nested deeper than " + std::to_string(kMaxElementDepth) + " levels");
+  }
+
+  // Removes every node below `top`, leaves first: removing a node with children would make
+  // pugixml recurse through them.
+  static void drop_children(pugi::xml_node top) {
+    pugi::xml_node n = top;
+    while (true) {
+      if (pugi::xml_node child = n.first_child()) {
+        n = child;
+        continue;
+      }
+      if (n == top) return;
+      pugi::xml_node parent = n.parent();
+      parent.remove_child(n);
+      n = parent;
+    }
   }
 
   void note_bozo(std::string_view reason) {

@@ -166,6 +166,53 @@ TEST(ParserFeed, MediaContentKeepsEveryAttributeAsFeedparserDoes) {
   EXPECT_EQ(f.entries[0].image, "https://cdn.example/i.jpg?a=1&b=2");
 }
 
+// `levels` opening tags, `inner`, and their end tags.
+std::string nested(const std::string& tag, int levels, const std::string& inner) {
+  std::string s;
+  for (int i = 0; i < levels; ++i) s += "<" + tag + ">";
+  s += inner;
+  for (int i = 0; i < levels; ++i) s += "</" + tag + ">";
+  return s;
+}
+
+TEST(ParserFeed, DeeplyNestedElementsLoseTheirContentNotTheFeed) {
+  // A million levels: reading a tree and freeing its nodes recursed once per level.
+  auto f = parse("<rss version=\"2.0\"><channel><item><title>first</title><junk>" +
+                 nested("a", 1000000, "deep") +
+                 "</junk></item><item><title>second</title></item></channel></rss>");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.document.bozo_reason, "elements nested deeper than 512 levels");
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].title, "first");
+  EXPECT_EQ(f.entries[1].title, "second");
+}
+
+TEST(ParserFeed, NestingUpTo512LevelsIsKeptWhole) {
+  // feed, entry, content and div are four levels; the 512th level is the last b.
+  auto atom = [](int bold) {
+    return parse(R"(<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="xhtml">)"
+                 R"(<div xmlns="http://www.w3.org/1999/xhtml">)" +
+                 nested("b", bold, "x") + "</div></content></entry></feed>");
+  };
+  auto count = [](const std::string& s, std::string_view what) {
+    std::size_t n = 0;
+    for (std::size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+    return n;
+  };
+  auto kept = atom(507);
+  EXPECT_FALSE(kept.document.bozo) << kept.document.bozo_reason;
+  ASSERT_EQ(kept.entries.size(), 1u);
+  ASSERT_EQ(kept.entries[0].content.size(), 1u);
+  EXPECT_EQ(count(kept.entries[0].content[0].value, "<b>"), 507u);
+  EXPECT_EQ(count(kept.entries[0].content[0].value, "x"), 1u);
+  auto cut = atom(508);
+  EXPECT_TRUE(cut.document.bozo);
+  ASSERT_EQ(cut.entries.size(), 1u);
+  ASSERT_EQ(cut.entries[0].content.size(), 1u);
+  EXPECT_EQ(count(cut.entries[0].content[0].value, "<b>"), 508u);
+  EXPECT_EQ(count(cut.entries[0].content[0].value, "x"), 0u);
+}
+
 TEST(ParserFeed, JsonFeed) {
   auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
  "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
