@@ -97,8 +97,10 @@ struct Scope {
   std::string own_lang;
 };
 
-// Elements nested deeper than this lose their content (see FeedReader::check_tree).
-constexpr std::size_t kMaxElementDepth = 512;
+// Elements nested deeper than this lose their content (see FeedReader::check_tree). The
+// reader recurses up to a few kilobytes of stack per level, and 256 levels (libxml2's
+// default limit too) stay within a 1 MB stack; feeds nest a few dozen at most.
+constexpr std::size_t kMaxElementDepth = 256;
 
 struct NsDecl {
   std::string_view prefix;
