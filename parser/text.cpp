@@ -177,13 +177,9 @@ void decode_references(std::string_view raw, std::string& out, const DeclaredEnt
       else if (name == "quot") value = "\"";
       else if (name == "apos") value = "'";
       else {
-        if (declared) {
-          for (const auto& [n, v] : *declared) {
-            if (n == name) {
-              value = v;
-              break;
-            }
-          }
+        if (declared && !declared->empty()) {
+          auto it = declared->find(std::string(name));
+          if (it != declared->end()) value = it->second;
         }
         if (value.empty()) {
           // HTML 4 meanings, which feeds were written against (HTML5 moved these two).

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -17,8 +18,9 @@ std::string_view html_entity(std::string_view name);
 // Appends the UTF-8 encoding of `cp` (invalid code points become U+FFFD).
 void append_utf8(std::string& out, char32_t cp);
 
-// Entities declared in a DOCTYPE internal subset.
-using DeclaredEntities = std::vector<std::pair<std::string, std::string>>;
+// Entities declared in a DOCTYPE internal subset, by name (the first declaration binds).
+// A map: a hostile document declares hundreds of thousands and refers to them as often.
+using DeclaredEntities = std::unordered_map<std::string, std::string>;
 
 struct EntityIssues {
   bool undefined_entity = false;  // a name XML does not define (HTML5 names are decoded)
