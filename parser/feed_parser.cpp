@@ -102,6 +102,14 @@ struct Scope {
 // default limit too) stay within a 1 MB stack; feeds nest a few dozen at most.
 constexpr std::size_t kMaxElementDepth = 256;
 
+// Namespace declarations in scope at once beyond this are ignored (bozo): every prefixed
+// name is looked up through those in scope, and a hostile feed declares a hundred thousand.
+constexpr std::size_t kMaxNamespacesInScope = 256;
+
+// Categories kept per entry or feed: a hostile entry lists a hundred thousand, and each new
+// one is compared with those kept (here and in to_item).
+constexpr std::size_t kMaxCategories = 512;
+
 struct NsDecl {
   std::string_view prefix;
   std::string_view uri;
@@ -541,6 +549,7 @@ class FeedReader {
     // reports nothing but undeclared prefixes, so the first reason is the same.
     check_tree(root);
     read_root(root, scope);
+    note_too_many_namespaces();
     if (issues_.undefined_entity) note_bozo("undefined entity");
     if (issues_.bare_ampersand) note_bozo("not well-formed (invalid token: bare '&')");
   }
@@ -584,7 +593,9 @@ class FeedReader {
           check = false;
           return;
         }
-        if (name[5] == ':') scope.push_back({std::string_view(name + 6), a.value()});
+        if (name[5] != ':') continue;
+        if (scope.size() < kMaxNamespacesInScope) scope.push_back({std::string_view(name + 6), a.value()});
+        else too_many_namespaces_ = true;
       }
       bool ok = declared(n.name());
       if (prefixed_attribute)
@@ -627,6 +638,7 @@ class FeedReader {
       }
     }
     if (bad_uri) note_bozo("namespace name is not a URI (whitespace)");
+    note_too_many_namespaces();  // the cause of the undeclared prefixes that follow from it
     if (undeclared) note_bozo("undeclared namespace prefix");
     if (too_deep)
       note_bozo("elements nested deeper than " + std::to_string(kMaxElementDepth) + " levels");
@@ -648,6 +660,12 @@ class FeedReader {
     }
   }
 
+  void note_too_many_namespaces() {
+    if (too_many_namespaces_)
+      note_bozo("more than " + std::to_string(kMaxNamespacesInScope) +
+                " namespace declarations in scope");
+  }
+
   void note_bozo(std::string_view reason) {
     if (!out_.document.bozo) out_.document.bozo_reason = std::string(reason);
     out_.document.bozo = true;
@@ -660,9 +678,13 @@ class FeedReader {
     bool prefixed = false;
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
       std::string_view name = a.name();
-      if (name == "xmlns") ns_.push_back({"", a.value()});
-      else if (name.starts_with("xmlns:")) ns_.push_back({name.substr(6), a.value()});
-      else if (name.find(':') != std::string_view::npos) prefixed = true;
+      if (name == "xmlns" || name.starts_with("xmlns:")) {
+        if (ns_.size() < kMaxNamespacesInScope)
+          ns_.push_back({name.size() > 5 ? name.substr(6) : std::string_view(), a.value()});
+        else too_many_namespaces_ = true;
+      } else if (name.find(':') != std::string_view::npos) {
+        prefixed = true;
+      }
     }
     if (!prefixed) return;
     for (pugi::xml_attribute a = n.first_attribute(); a; a = a.next_attribute()) {
@@ -814,7 +836,7 @@ class FeedReader {
       if (q2 == std::string_view::npos) break;
       std::string value;
       decode_references(dt.substr(q + 1, q2 - q - 1), value, nullptr, nullptr);
-      declared_.emplace_back(std::move(name), std::move(value));
+      declared_.try_emplace(std::move(name), std::move(value));
       pos = q2;
     }
   }
@@ -1146,6 +1168,11 @@ class FeedReader {
     if (term.empty() && label.empty()) return;
     for (const auto& existing : c.categories)
       if (existing.term == term && existing.scheme == scheme && existing.label == label) return;
+    // Repeats are found by comparing with every category kept, so their number is bounded.
+    if (c.categories.size() == kMaxCategories) {
+      note_bozo("more than " + std::to_string(kMaxCategories) + " categories on one entry or feed");
+      return;
+    }
     c.categories.push_back({std::move(term), std::move(scheme), std::move(label)});
   }
 
@@ -1795,6 +1822,7 @@ class FeedReader {
   ParsedFeed& out_;
   const DocumentInfo& info_;
   std::vector<NsDecl> ns_;
+  bool too_many_namespaces_ = false;  // declarations beyond kMaxNamespacesInScope met
   struct KnownAnswer {
     std::string uri;
     const KnownNamespace* answer = nullptr;

@@ -1,5 +1,7 @@
 #include "parser/normalize.h"
 
+#include <unordered_set>
+
 #include "common/hash.h"
 #include "common/time.h"
 #include "common/url.h"
@@ -149,11 +151,18 @@ Item make_item(const ParsedFeed& feed, E& entry, const NormalizeOptions& options
   for (auto& p : entry.authors)
     if (!p.empty()) item.authors.push_back(std::move(p));
   if (item.authors.empty() && !entry.author.empty()) item.authors.push_back(std::move(entry.author));
+  // Repeats are dropped, first one kept. Most entries have a few categories; a long list
+  // (JSON Feed's tags are not bounded by the parser) is checked through a hash set.
+  std::unordered_set<std::string> seen_terms;
   for (const auto& c : entry.categories) {
     std::string term = nfc(collapse_whitespace(c.term.empty() ? c.label : c.term));
     if (term.empty()) continue;
     bool dup = false;
-    for (const auto& t : item.categories) dup = dup || t == term;
+    if (entry.categories.size() <= 16) {
+      for (const auto& t : item.categories) dup = dup || t == term;
+    } else {
+      dup = !seen_terms.insert(term).second;
+    }
     if (!dup) item.categories.push_back(std::move(term));
   }
   item.published = entry.published ? entry.published : entry.updated;

@@ -241,6 +241,48 @@ TEST(ParserFeed, DeclaredEntityIsNotBozo) {
   EXPECT_EQ(f.feed.title, "Harbour");
 }
 
+TEST(ParserFeed, FirstDeclarationOfAnEntityBindsAmongMany) {
+  // Declared entities are found by name, however many there are.
+  std::string dtd = "<!ENTITY who \"first\"><!ENTITY who \"second\">";
+  for (int i = 0; i < 2000; ++i) dtd += "<!ENTITY e" + std::to_string(i) + " \"v" + std::to_string(i) + "\">";
+  auto f = parse("<!DOCTYPE rss [" + dtd + R"(]><rss version="2.0"><channel>
+<title>&who; &e1999; &e0;</title></channel></rss>)");
+  EXPECT_FALSE(f.document.bozo) << f.document.bozo_reason;
+  EXPECT_EQ(f.feed.title, "first v1999 v0");
+}
+
+TEST(ParserFeed, NamespaceDeclarationsInScopeAreBounded) {
+  // Every prefixed name is looked up among the declarations in scope: past 256 they are
+  // ignored, so the 257th prefix is undeclared.
+  std::string decls;
+  for (int i = 0; i < 300; ++i)
+    decls += " xmlns:p" + std::to_string(i) + "=\"http://p.example/" + std::to_string(i) + "\"";
+  auto f = parse("<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\"" + decls +
+                 "><channel><item><title>x</title><dc:creator>Ann</dc:creator>"
+                 "<p255:a>in</p255:a><p256:b>out</p256:b></item></channel></rss>");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.document.bozo_reason, "more than 256 namespace declarations in scope");
+  ASSERT_EQ(f.entries.size(), 1u);
+  EXPECT_EQ(f.entries[0].author.name, "Ann");  // declared before the limit: still read by URI
+}
+
+TEST(ParserFeed, CategoriesPerEntryAreBounded) {
+  // Each new category is compared with those kept: past 512 they are dropped (bozo).
+  std::string categories;
+  for (int i = 0; i < 600; ++i) categories += "<category>c" + std::to_string(i % 550) + "</category>";
+  auto f = parse("<rss version=\"2.0\"><channel><item><title>x</title>" + categories +
+                 "</item></channel></rss>");
+  EXPECT_TRUE(f.document.bozo);
+  EXPECT_EQ(f.document.bozo_reason, "more than 512 categories on one entry or feed");
+  ASSERT_EQ(f.entries.size(), 1u);
+  ASSERT_EQ(f.entries[0].categories.size(), 512u);
+  EXPECT_EQ(f.entries[0].categories[511].term, "c511");
+  auto few = parse(R"(<rss version="2.0"><channel><item><category>a</category>
+<category>a</category><category>b</category></item></channel></rss>)");
+  EXPECT_FALSE(few.document.bozo);
+  EXPECT_EQ(few.entries[0].categories.size(), 2u);
+}
+
 TEST(ParserFeed, BrokenXmlRecoversEveryEntry) {
   auto f = parse(R"(<rss version="2.0"><channel><title>Broken & proud</title>
 <item><title>One</title><description><p>unclosed<br></description></item>

@@ -30,6 +30,21 @@ TEST(ParserNormalize, KeyIsCanonicalLink) {
   EXPECT_EQ(*a.fetched_at, 1700000000);
 }
 
+TEST(ParserNormalize, RepeatedCategoriesDroppedInLongListsToo) {
+  // A JSON Feed's tags reach to_item as they are: a long list is checked through a set.
+  std::string tags;
+  for (int i = 0; i < 40; ++i) tags += std::string(i ? "," : "") + "\"t" + std::to_string(i % 25) + "\"";
+  ParsedFeed f = parse_feed(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
+                            R"("items":[{"id":"1","content_text":"x","tags":[)" + tags +
+                                R"(,"  t3 "]}]})",
+                            DocumentInfo{});
+  ASSERT_EQ(f.entries.size(), 1u);
+  ASSERT_EQ(f.entries[0].categories.size(), 41u);
+  Item item = to_item(f, f.entries[0], NormalizeOptions{"https://j.example/feed", 0, nullptr});
+  ASSERT_EQ(item.categories.size(), 25u);
+  for (int i = 0; i < 25; ++i) EXPECT_EQ(item.categories[i], "t" + std::to_string(i));
+}
+
 TEST(ParserNormalize, EntriesOfFeedsInTurnCarryTheirOwnFeedTitle) {
   // The feed title's text is kept between entries; a different title or type is read anew.
   auto feed = [](std::string_view title) {
