@@ -1,5 +1,9 @@
 #include "parser/xml_repair.h"
 
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace feedpipe::parser {
@@ -57,7 +61,15 @@ void copy_text(std::string_view text, std::string& out, bool attribute) {
 std::string repair_xml(std::string_view doc) {
   std::string out;
   out.reserve(doc.size() + 64);
-  std::vector<std::string> open;
+  // Open elements, innermost last, and how many of each name are open: a stray end tag is
+  // known without a scan of the stack (a hostile document opens a million elements and
+  // ends as many that match none).
+  std::vector<std::string_view> open;
+  std::unordered_map<std::string_view, std::size_t> open_names;
+  auto pop = [&] {
+    --open_names[open.back()];
+    open.pop_back();
+  };
   bool root_closed = false;
   size_t i = 0;
   const size_t n = doc.size();
@@ -116,13 +128,14 @@ std::string repair_xml(std::string_view doc) {
       std::string_view name = doc.substr(i + 2, j - i - 2);
       size_t close = doc.find('>', j);
       i = close == std::string_view::npos ? n : close + 1;
+      if (auto it = open_names.find(name); it == open_names.end() || it->second == 0) continue;
       for (size_t k = open.size(); k-- > 0;) {
         if (open[k] == name) {
           while (open.size() > k) {
             out += "</";
             out += open.back();
             out += '>';
-            open.pop_back();
+            pop();
           }
           if (open.empty()) root_closed = true;
           break;
@@ -138,9 +151,11 @@ std::string repair_xml(std::string_view doc) {
     // Start tag.
     size_t j = i + 1;
     while (j < n && name_char(doc[j])) ++j;
-    std::string name(doc.substr(i + 1, j - i - 1));
-    std::string tag = "<" + name;
-    std::vector<std::string> seen;
+    std::string_view name = doc.substr(i + 1, j - i - 1);
+    std::string tag = "<" + std::string(name);
+    // Attribute names written so far; through a set once there are many.
+    std::vector<std::string_view> seen;
+    std::unordered_set<std::string_view> seen_many;
     bool self_closing = false;
     bool complete = false;
     while (j < n) {
@@ -189,9 +204,14 @@ std::string repair_xml(std::string_view doc) {
       for (char c : attr) valid = valid && name_char(c);
       if (!valid) continue;
       bool dup = false;
-      for (const auto& s : seen) dup = dup || s == attr;
+      if (seen_many.empty() && seen.size() < 16) {
+        dup = std::find(seen.begin(), seen.end(), attr) != seen.end();
+        if (!dup) seen.push_back(attr);
+      } else {
+        if (seen_many.empty()) seen_many.insert(seen.begin(), seen.end());
+        dup = !seen_many.insert(attr).second;
+      }
       if (dup) continue;
-      seen.emplace_back(attr);
       tag += ' ';
       tag.append(attr);
       tag += "=\"";
@@ -208,7 +228,8 @@ std::string repair_xml(std::string_view doc) {
       if (open.empty()) root_closed = true;
     } else {
       out += '>';
-      open.push_back(std::move(name));
+      open.push_back(name);
+      ++open_names[name];
     }
   }
   while (!open.empty()) {

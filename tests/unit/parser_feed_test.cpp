@@ -213,6 +213,33 @@ TEST(ParserFeed, NestingUpTo256LevelsIsKeptWhole) {
   EXPECT_EQ(count(cut.entries[0].content[0].value, "x"), 0u);
 }
 
+TEST(ParserFeed, RepairOfManyStrayEndTagsKeepsTheEntries) {
+  // A hundred thousand open elements, as many end tags that match none, then the rest.
+  std::string opened, stray;
+  for (int i = 0; i < 100000; ++i) opened += "<a>", stray += "</b>";
+  auto f = parse("<rss version=\"2.0\"><channel><item><title>one</title>" + opened + stray +
+                 "</item><item><title>two</title></item></channel></rss>");
+  EXPECT_TRUE(f.document.bozo);
+  ASSERT_EQ(f.entries.size(), 2u);
+  EXPECT_EQ(f.entries[0].title, "one");
+  EXPECT_EQ(f.entries[1].title, "two");
+}
+
+TEST(ParserFeed, RepairKeepsTheFirstOfRepeatedAttributesAmongMany) {
+  // The bare '&' sends the document through the repair, which drops repeated attributes;
+  // past sixteen attributes it finds repeats through a set.
+  std::string many;
+  for (int i = 0; i < 40; ++i) many += " x" + std::to_string(i) + "=\"1\"";
+  auto f = parse("<rss version=\"2.0\"><channel><item><title>a & b</title><enclosure url=\"/first\"" +
+                 many + " url=\"/second\" type=\"audio/mpeg\" x3=\"2\"/></item></channel></rss>",
+                 "https://e.example/feed");
+  EXPECT_TRUE(f.document.bozo);
+  ASSERT_EQ(f.entries.size(), 1u);
+  ASSERT_EQ(f.entries[0].enclosures.size(), 1u);
+  EXPECT_EQ(f.entries[0].enclosures[0].url, "https://e.example/first");
+  EXPECT_EQ(f.entries[0].enclosures[0].type, "audio/mpeg");
+}
+
 TEST(ParserFeed, JsonFeed) {
   auto f = parse(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",
  "home_page_url":"https://j.example/","items":[{"id":"7","url":"https://j.example/7",
