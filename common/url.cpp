@@ -297,9 +297,11 @@ std::string canonicalize_once(std::string_view url, const std::vector<std::strin
         port = auth.substr(close + 2);
     } else {
       size_t colon = auth.rfind(':');
-      std::string_view digits = colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
-      bool numeric = !digits.empty() &&
-                     std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+      std::string_view digits =
+          colon == std::string_view::npos ? std::string_view() : auth.substr(colon + 1);
+      bool numeric = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
+                       return c >= '0' && c <= '9';
+                     });
       // Only a numeric port is a port; anything else stays part of the host as written.
       host = numeric ? auth.substr(0, colon) : auth;
       if (numeric) port = digits;

@@ -594,8 +594,10 @@ class FeedReader {
           return;
         }
         if (name[5] != ':') continue;
-        if (scope.size() < kMaxNamespacesInScope) scope.push_back({std::string_view(name + 6), a.value()});
-        else too_many_namespaces_ = true;
+        if (scope.size() < kMaxNamespacesInScope)
+          scope.push_back({std::string_view(name + 6), a.value()});
+        else
+          too_many_namespaces_ = true;
       }
       bool ok = declared(n.name());
       if (prefixed_attribute)
@@ -681,7 +683,8 @@ class FeedReader {
       if (name == "xmlns" || name.starts_with("xmlns:")) {
         if (ns_.size() < kMaxNamespacesInScope)
           ns_.push_back({name.size() > 5 ? name.substr(6) : std::string_view(), a.value()});
-        else too_many_namespaces_ = true;
+        else
+          too_many_namespaces_ = true;
       } else if (name.find(':') != std::string_view::npos) {
         prefixed = true;
       }
@@ -1170,7 +1173,8 @@ class FeedReader {
       if (existing.term == term && existing.scheme == scheme && existing.label == label) return;
     // Repeats are found by comparing with every category kept, so their number is bounded.
     if (c.categories.size() == kMaxCategories) {
-      note_bozo("more than " + std::to_string(kMaxCategories) + " categories on one entry or feed");
+      note_bozo("more than " + std::to_string(kMaxCategories) +
+                " categories on one entry or feed");
       return;
     }
     c.categories.push_back({std::move(term), std::move(scheme), std::move(label)});

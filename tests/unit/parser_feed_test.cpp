@@ -230,8 +230,9 @@ TEST(ParserFeed, RepairKeepsTheFirstOfRepeatedAttributesAmongMany) {
   // past sixteen attributes it finds repeats through a set.
   std::string many;
   for (int i = 0; i < 40; ++i) many += " x" + std::to_string(i) + "=\"1\"";
-  auto f = parse("<rss version=\"2.0\"><channel><item><title>a & b</title><enclosure url=\"/first\"" +
-                 many + " url=\"/second\" type=\"audio/mpeg\" x3=\"2\"/></item></channel></rss>",
+  auto f = parse("<rss version=\"2.0\"><channel><item><title>a & b</title>"
+                 "<enclosure url=\"/first\"" + many +
+                     " url=\"/second\" type=\"audio/mpeg\" x3=\"2\"/></item></channel></rss>",
                  "https://e.example/feed");
   EXPECT_TRUE(f.document.bozo);
   ASSERT_EQ(f.entries.size(), 1u);
@@ -271,7 +272,8 @@ TEST(ParserFeed, DeclaredEntityIsNotBozo) {
 TEST(ParserFeed, FirstDeclarationOfAnEntityBindsAmongMany) {
   // Declared entities are found by name, however many there are.
   std::string dtd = "<!ENTITY who \"first\"><!ENTITY who \"second\">";
-  for (int i = 0; i < 2000; ++i) dtd += "<!ENTITY e" + std::to_string(i) + " \"v" + std::to_string(i) + "\">";
+  for (int i = 0; i < 2000; ++i)
+    dtd += "<!ENTITY e" + std::to_string(i) + " \"v" + std::to_string(i) + "\">";
   auto f = parse("<!DOCTYPE rss [" + dtd + R"(]><rss version="2.0"><channel>
 <title>&who; &e1999; &e0;</title></channel></rss>)");
   EXPECT_FALSE(f.document.bozo) << f.document.bozo_reason;
@@ -296,7 +298,8 @@ TEST(ParserFeed, NamespaceDeclarationsInScopeAreBounded) {
 TEST(ParserFeed, CategoriesPerEntryAreBounded) {
   // Each new category is compared with those kept: past 512 they are dropped (bozo).
   std::string categories;
-  for (int i = 0; i < 600; ++i) categories += "<category>c" + std::to_string(i % 550) + "</category>";
+  for (int i = 0; i < 600; ++i)
+    categories += "<category>c" + std::to_string(i % 550) + "</category>";
   auto f = parse("<rss version=\"2.0\"><channel><item><title>x</title>" + categories +
                  "</item></channel></rss>");
   EXPECT_TRUE(f.document.bozo);

@@ -33,7 +33,8 @@ TEST(ParserNormalize, KeyIsCanonicalLink) {
 TEST(ParserNormalize, RepeatedCategoriesDroppedInLongListsToo) {
   // A JSON Feed's tags reach to_item as they are: a long list is checked through a set.
   std::string tags;
-  for (int i = 0; i < 40; ++i) tags += std::string(i ? "," : "") + "\"t" + std::to_string(i % 25) + "\"";
+  for (int i = 0; i < 40; ++i)
+    tags += std::string(i ? "," : "") + "\"t" + std::to_string(i % 25) + "\"";
   ParsedFeed f = parse_feed(R"({"version":"https://jsonfeed.org/version/1.1","title":"J",)"
                             R"("items":[{"id":"1","content_text":"x","tags":[)" + tags +
                                 R"(,"  t3 "]}]})",
